@@ -5,13 +5,7 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
-
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/checks"
-	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/journal"
 )
 
 // The leader journaled a finding's closing and stopped (a failover, an upgrade, a crash) before
@@ -25,58 +19,26 @@ import (
 // time after 2 s.) A finding that opens again with the first-seen time of an episode the journal
 // closed is first seen now.
 func TestAFindingFailingAgainIsNotFirstSeenAtAClosedEpisodesTime(t *testing.T) {
-	store, err := journal.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "jstale", Generation: 1}}
-	onlyCheck(profile, "wl-privileged")
-	plan := engine.Compile(checks.Catalogue(), profile)
-	evaluate := func(privileged bool) *engine.Evaluation {
-		d := deployment("team-a", "api", privileged)
-		return plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(d, "apps/v1", "Deployment")}, true), nil,
-			engine.Options{Now: time.Now(), AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced})
-	}
-	now := time.Now().Truncate(time.Second)
+	jh := newJournalHarness(t, "jstale")
 	// shown is the report as last written: the finding first seen at the first opening.
 	var shown []v1alpha1.Finding
-	// run starts an operator and observes each evaluation a minute apart, against the report
-	// shown.
+	// run starts an operator (its clock ahead of the evaluations) and observes each evaluation
+	// a minute apart, against the report shown.
 	run := func(privileged ...bool) {
 		t.Helper()
-		ctx, cancel := context.WithCancel(context.Background())
-		q, err := journal.NewQueue(journal.QueueOptions{Store: store, Cluster: "own", FlushInterval: 50 * time.Millisecond, Identity: "test",
-			Now: func() time.Time { return time.Now().Add(time.Hour) }}) // ahead of the evaluations, a minute apart
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newJournalHook(q, clock.RealClock{}, time.Hour)
-		stopped := make(chan struct{})
-		go func() { _ = q.Start(ctx); close(stopped) }()
-		<-q.Ready()
-		h.profileSeen(ctx, profile)
-		for _, p := range privileged {
-			now = now.Add(time.Minute)
-			h.observe(ctx, profile.Name, time.Hour, "team-a", "", evaluate(p), shown, now)
-		}
-		if !q.AddAndWait(ctx, 10*time.Second, journal.Record{Type: journal.OperatorHeartbeat, Time: now}) {
-			t.Fatal("the journal was not written")
-		}
-		cancel()
-		<-stopped
+		jh.run(anHourAhead, func(ctx context.Context, h *journalHook) {
+			for _, p := range privileged {
+				jh.now = jh.now.Add(time.Minute)
+				h.observe(ctx, jh.profile.Name, time.Hour, "team-a", "", jh.evaluate(p), shown, jh.now)
+			}
+		})
 	}
 	run(true)
-	var opened *journal.Finding
-	for _, r := range namespaceRecords(t, store, profile.Name, "team-a") {
-		if r.Type == journal.FindingOpened {
-			opened = r.Finding
-		}
-	}
+	opened := jh.opened()
 	if opened == nil {
 		t.Fatal("the privileged Deployment's finding was not journaled")
 	}
-	shown = []v1alpha1.Finding{{Check: opened.Check, Resource: v1alpha1.ResourceRef{APIVersion: "apps/v1", Kind: opened.Kind, Name: opened.Name},
-		Container: opened.Container, FirstSeen: &metav1.Time{Time: opened.FirstSeen}}}
+	shown = shownAsOpened(opened)
 
 	for name, restart := range map[string]bool{"a new leader": true, "the same process, its report writes failing": false} {
 		t.Run(name, func(t *testing.T) {
@@ -87,15 +49,7 @@ func TestAFindingFailingAgainIsNotFirstSeenAtAClosedEpisodesTime(t *testing.T) {
 			} else {
 				run(true, false, false, true)
 			}
-			var closed, again *journal.Finding
-			for _, r := range namespaceRecords(t, store, profile.Name, "team-a") {
-				switch {
-				case r.Type == journal.FindingClosed:
-					closed, again = r.Finding, nil
-				case r.Type == journal.FindingOpened && closed != nil:
-					again = r.Finding
-				}
-			}
+			closed, again := jh.reopened()
 			if closed == nil {
 				t.Fatal("no closing journaled")
 			}
