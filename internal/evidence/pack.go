@@ -1045,9 +1045,15 @@ func isException(t journal.Type) bool {
 
 // listen notes when the cluster's operator was last heard from, and keeps as a silence the
 // part of the period between two records more than journal.CoverageSlack apart. It sees every
-// record, of every profile and outside the period too, since any record shows the operator
-// running. finish reports what of the silences no gap record explains.
+// record, of every profile and outside the period too, but hears only those the operator dated
+// as it wrote them (heard): a record dated with the time of an event it learned of later (an
+// exception's creation, its expiry, a deletion, a finding's first-seen time, all times a
+// namespace admin may choose) says nothing of whether it ran then, and would split a silence into
+// parts too short to show. finish reports what of the silences no gap record explains.
 func (b *builder) listen(r *record) {
+	if !heard(r.Type) {
+		return
+	}
 	if b.firstHeard.IsZero() {
 		b.firstHeard = r.Time
 	}
@@ -1076,6 +1082,12 @@ func (b *builder) listen(r *record) {
 		b.resume(to)
 	}
 }
+
+// heard reports whether a record of the type shows the operator running at its time: it dated
+// the record as it wrote it (journal.DatedAsWritten). A gap record is read as the gap it says,
+// not as the operator heard from: the observation.gap an operator writes when it starts, after
+// the period, would otherwise end the gap from the last operator's stop to the period's end.
+func heard(t journal.Type) bool { return journal.DatedAsWritten(t) }
 
 // operator follows which operator wrote the records: an operator.* record names it, and another
 // operator's (or the same one started again) begins another run. It sees records outside the
