@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
+
+// gwRoots holds each versitygw's posix root directory, by endpoint: a test sets the times of
+// the files there, which the server reports as the objects' LastModified.
+var gwRoots sync.Map
 
 // versityGW starts a real S3-compatible server (versitygw, posix backend with versioning, so
 // Object Lock works) on 127.0.0.1 for the test and returns its endpoint. The binary comes from
@@ -40,6 +45,7 @@ func versityGW(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	root, versions := t.TempDir(), t.TempDir()
+	gwRoots.Store("http://"+addr, root)
 	cmd := exec.Command(bin, "--access", "journal-test", "--secret", "journal-test-secret", "--region", "us-east-1",
 		"--port", addr, "--quiet", "posix", "--versioning-dir", versions, root)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "versitygw.log"))

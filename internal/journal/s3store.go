@@ -190,6 +190,25 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
+// ListModTimes returns when the current version of each object under prefix was stored
+// (LastModified, the server's clock), by key: what a listing returns anyway.
+func (s *S3Store) ListModTimes(ctx context.Context, prefix string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 store %s: listing %s: %w", s, prefix, err)
+		}
+		for _, o := range page.Contents {
+			if o.LastModified != nil {
+				out[strings.TrimPrefix(aws.ToString(o.Key), s.prefix)] = *o.LastModified
+			}
+		}
+	}
+	return out, nil
+}
+
 // ListHidden returns the keys under prefix whose latest version is a delete marker: a DELETE
 // without a version ID, which Object Lock allows, hides an object's locked versions from
 // listings and reads without removing them. It needs s3:ListBucketVersions.

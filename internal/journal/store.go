@@ -54,6 +54,14 @@ type ReplacedLister interface {
 	ListReplaced(ctx context.Context, prefix string) ([]string, error)
 }
 
+// ModTimeLister is a store that says when each object was stored, by its own clock (S3's
+// LastModified, set by the server). Verification compares it with the times of each segment's
+// records: the operator stores a segment within minutes of its last record.
+type ModTimeLister interface {
+	// ListModTimes returns when each object under prefix was stored, by key.
+	ListModTimes(ctx context.Context, prefix string) (map[string]time.Time, error)
+}
+
 // RetentionReader is a store that keeps objects under a retention lock (S3 Object Lock).
 // Verification asks it how each segment is locked.
 type RetentionReader interface {

@@ -45,6 +45,12 @@ const (
 	// bucket): something wrote over it after the operator did (the operator never writes a key
 	// twice), and reads return the latest version, not the one first written and locked.
 	ProblemReplaced ProblemKind = "replaced"
+	// ProblemRewritten: a segment was stored (by the store's clock, S3's LastModified) longer
+	// after its last record than the segments before it in the window were after theirs: it was
+	// written over, with the versions first written removed (a bucket without versioning, or
+	// Object Lock in governance mode lifted with s3:BypassGovernanceRetention), after the
+	// operator wrote the segments before it (or the writer's clock stepped back).
+	ProblemRewritten ProblemKind = "rewritten"
 	// ProblemUnlocked: a segment is not under Object Lock in compliance mode until the date
 	// verification asks for (ScanOptions.LockedUntil), or the store keeps no lock.
 	ProblemUnlocked ProblemKind = "unlocked"
@@ -347,6 +353,8 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// segments of the period, which coverage is checked against.
 	inPeriod := len(window)
 	var periodLast time.Time
+	// The segments read whole, with their record counts, for checkStored.
+	var stored []storedSegment
 	for i := 0; i < len(window); i++ {
 		ref := window[i]
 		if i > 0 && ref.Seq != window[i-1].Seq+1 {
@@ -388,6 +396,9 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 				problem(ref.Name, ref.Seq, ProblemAltered, "the header's time range %s..%s differs from the name's", h.First.Format(time.RFC3339), h.Last.Format(time.RFC3339))
 			}
 			res.Records += records
+			if h.Seq == ref.Seq && !flagged {
+				stored = append(stored, storedSegment{ref: ref, records: h.Records})
+			}
 		}
 		if opts.PublicKey != nil && digest != "" {
 			checkSig(ctx, store, opts, ref, digest, &res, problem)
@@ -418,6 +429,13 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 				stamp(ref.Last), stamp(now))
 			break
 		}
+	}
+	if ml, ok := store.(ModTimeLister); ok && len(stored) > 0 {
+		mods, err := ml.ListModTimes(ctx, segmentsPrefix(opts.Cluster))
+		if err != nil {
+			return res, err
+		}
+		checkStored(stored, mods, problem)
 	}
 	if opts.Unsigned && opts.PublicKey == nil {
 		if err := checkUnsigned(ctx, store, opts.Cluster, window, problem); err != nil {
@@ -458,6 +476,48 @@ func rewound(ref SegmentRef, line []byte, problem func(string, uint64, ProblemKi
 	}
 	problem(ref.Name, ref.Seq, ProblemRewound, "at %s the operator found the chain rewound: %s was published%s, the chain held %s: %s; what was deleted or replaced is not in this chain, and the time it covered is not an observation gap",
 		stamp(r.Time), rw.Published.fullString(), from, rw.Found.fullString(), rw.Detail)
+}
+
+// storedSegment is a segment Scan read whole, and the number of its records.
+type storedSegment struct {
+	ref     SegmentRef
+	records int
+}
+
+// checkStored reports each segment stored (mods: when, by the store's clock) more than
+// CoverageSlack longer after its last record than the earliest-stored segment before it in the
+// window was after its own (its lag). The operator stores each segment as soon as it is written,
+// so its lag is the time from the batch's last record to the write (a flush, at most a heartbeat
+// after an outage: the batch holds the heartbeats), plus the offset between its clock and the
+// store's, which is the same for every segment and cancels out. A segment the store says was
+// stored later than that was stored again after the operator wrote those before it: written
+// over where nothing keeps the versions first written (a bucket without versioning), or whose
+// first versions were deleted (Object Lock in governance mode, lifted with
+// s3:BypassGovernanceRetention), and the `replaced` check cannot see it. Only the last segment of
+// a batch is compared: a batch the writer split (MaxSegmentRecords) stores its earlier segments
+// with the batch's last record's lag, not their own. A chain copied into the store at once, or
+// written from old records in one go, has lags that shrink along the chain, and is not named;
+// nor is a chain the window holds rewritten from its first segment on (only Object Lock in
+// compliance mode, --locked-until, rules that out).
+func checkStored(segs []storedSegment, mods map[string]time.Time, problem func(string, uint64, ProblemKind, string, ...any)) {
+	var least time.Duration
+	var leastOf *storedSegment
+	for i := range segs {
+		s := &segs[i]
+		at, ok := mods[s.ref.Key]
+		if !ok || s.records >= MaxSegmentRecords {
+			continue
+		}
+		lag := at.Sub(s.ref.Last)
+		if leastOf != nil && lag > least+CoverageSlack {
+			problem(s.ref.Name, s.ref.Seq, ProblemRewritten, "stored at %s by the store's clock, %s after its last record (%s); segment %d was stored %s after its own: this one was written again after the operator wrote that one, over its first version or with that version deleted (no versioning, or Object Lock in governance mode lifted with s3:BypassGovernanceRetention), or the writer's clock went back by as much",
+				stamp(at), lag.Round(time.Second), stamp(s.ref.Last), leastOf.ref.Seq, least.Round(time.Second))
+			continue
+		}
+		if leastOf == nil || lag < least {
+			least, leastOf = lag, s
+		}
+	}
 }
 
 // checkUnsigned reports, once, the segments of window that carry a signature: a journal read
