@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // In a bucket that keeps one version of an object (no versioning, hence no Object Lock; or
@@ -24,11 +25,46 @@ import (
 // both, hours after the operator wrote them: `evidence verify --public-key` said the chain
 // verified. The store's clock says when each object was stored (LastModified): the operator
 // stores a segment within a flush of its last record, and these were stored hours after theirs,
-// while segments 1 and 2 were stored seconds after theirs.
+// while segments 1 and 2 were stored seconds after theirs. Both ways of leaving one version are
+// tried against versitygw: a plain PUT where nothing is versioned, and, under governance mode, a
+// new version and the first one deleted with the bypass.
 func TestASegmentWrittenOverInPlaceIsNamedRewritten(t *testing.T) {
 	endpoint := versityGW(t)
+	t.Run("a bucket without versioning", func(t *testing.T) {
+		store := bucket(t, endpoint, "rewritten", false, "")
+		rewriteTail(t, endpoint, store, func(ctx context.Context, obj string, b []byte) {
+			// A plain PUT: over the object, where the bucket keeps one version.
+			if _, err := store.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + obj), Body: bytes.NewReader(b)}); err != nil {
+				t.Fatalf("putting %s over the original: %v", obj, err)
+			}
+		})
+	})
+	t.Run("Object Lock in governance mode, lifted with s3:BypassGovernanceRetention", func(t *testing.T) {
+		store := bucket(t, endpoint, "rewritten-governance", true, "&lock-mode=governance&retain-days=30")
+		rewriteTail(t, endpoint, store, func(ctx context.Context, obj string, b []byte) {
+			vs, err := store.client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(store.bucket), Prefix: aws.String(store.prefix + obj)})
+			if err != nil || len(vs.Versions) != 1 {
+				t.Fatalf("versions of %s: %v, %v", obj, vs, err)
+			}
+			// A new version, locked as the operator's are, then the first one deleted with the
+			// bypass: one version left.
+			if _, err := store.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + obj), Body: bytes.NewReader(b),
+				ObjectLockMode: s3types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: aws.Time(time.Now().AddDate(0, 0, 30).UTC().Truncate(time.Second))}); err != nil {
+				t.Fatalf("putting a new version of %s: %v", obj, err)
+			}
+			if _, err := store.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + obj),
+				VersionId: vs.Versions[0].VersionId, BypassGovernanceRetention: aws.Bool(true)}); err != nil {
+				t.Fatalf("deleting the first version of %s with the bypass: %v", obj, err)
+			}
+		})
+	})
+}
+
+// rewriteTail writes a chain of four segments to store, as the operator would have stored them
+// hours ago, rewrites segments 3 (CC6.1 Fail turned Pass) and 4 with putOver, re-signed, and
+// checks that verification names both rewritten, and nothing else.
+func rewriteTail(t *testing.T, endpoint string, store *S3Store, putOver func(ctx context.Context, obj string, b []byte)) {
 	ctx := context.Background()
-	store := bucket(t, endpoint, "rewritten", false, "")
 	key := newKey(t)
 	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod", Signer: key})
 	if err != nil {
@@ -54,7 +90,7 @@ func TestASegmentWrittenOverInPlaceIsNamedRewritten(t *testing.T) {
 	}
 	stampStored := func(k string, at time.Time) {
 		t.Helper()
-		if err := os.Chtimes(filepath.Join(root.(string), "rewritten", store.prefix+k), at, at); err != nil {
+		if err := os.Chtimes(filepath.Join(root.(string), store.bucket, store.prefix+k), at, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,15 +152,12 @@ func TestASegmentWrittenOverInPlaceIsNamedRewritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		for obj, b := range map[string][]byte{k: data, "prod/signatures/" + name + ".sig": sig} {
-			// A plain PUT: over the object, where the bucket keeps one version.
-			if _, err := store.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(store.bucket), Key: aws.String(store.prefix + obj), Body: bytes.NewReader(b)}); err != nil {
-				t.Fatalf("putting %s over the original: %v", obj, err)
-			}
+			putOver(ctx, obj, b)
 		}
 		prev = Digest(data)
 	}
-	if replaced, err := store.ListReplaced(ctx, "prod/"); err != nil || len(replaced) != 0 {
-		t.Fatalf("the bucket keeps %v with more than one version (%v): the test wants one version each", replaced, err)
+	if hidden, replaced, err := store.versions(ctx, "prod/"); err != nil || len(replaced) != 0 || len(hidden) != 0 {
+		t.Fatalf("the bucket keeps %v with more than one version, %v hidden (%v): the test wants one version each", replaced, hidden, err)
 	}
 
 	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", PublicKey: pub})
