@@ -229,6 +229,11 @@ func (s *S3Store) ListReplaced(ctx context.Context, prefix string) ([]string, er
 // and those with more than one object version, each sorted.
 func (s *S3Store) versions(ctx context.Context, prefix string) (hidden, replaced []string, err error) {
 	count := map[string]int{}
+	// A page may begin with the version the one before ended with (versitygw does, at the key
+	// marker): a version is counted once, by its key and version ID ("null" for an object written
+	// where versioning is off). Versions are listed by key, then version, so a repeat follows
+	// what it repeats.
+	var lastKey, lastID string
 	in := &s3.ListObjectVersionsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)}
 	for {
 		out, err := s.client.ListObjectVersions(ctx, in)
@@ -241,7 +246,12 @@ func (s *S3Store) versions(ctx context.Context, prefix string) (hidden, replaced
 			}
 		}
 		for _, v := range out.Versions {
-			count[strings.TrimPrefix(aws.ToString(v.Key), s.prefix)]++
+			k, id := strings.TrimPrefix(aws.ToString(v.Key), s.prefix), aws.ToString(v.VersionId)
+			if k == lastKey && id == lastID {
+				continue
+			}
+			lastKey, lastID = k, id
+			count[k]++
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			break
@@ -254,6 +264,7 @@ func (s *S3Store) versions(ctx context.Context, prefix string) (hidden, replaced
 		}
 	}
 	slices.Sort(hidden)
+	hidden = slices.Compact(hidden)
 	slices.Sort(replaced)
 	return hidden, replaced, nil
 }
