@@ -7,13 +7,12 @@ import (
 	"testing"
 )
 
-// A journal of more than 1,000 objects (a segment every flush with records, and its signature)
-// in a bucket without versioning: ListObjectVersions returns a thousand entries a page, and
-// versitygw begins the next page at the marker's key again (an unversioned object's version ID
-// is "null", which the marker does not say), so the key at each page boundary was counted twice
-// and named `replaced` ("holds more than one version: it was written over"): verification failed
-// for a chain nobody touched, segment 1000, 1999, ... of every year-long journal. Each version is
-// counted once, by its version ID.
+// A journal of more than 1,000 objects (a segment every flush with records, and its signature),
+// with Object Lock or without versioning: ListObjectVersions returns a thousand entries a page,
+// and versitygw begins the next page with the entry the page before ended with, so the key at
+// each page boundary was counted twice and named `replaced` ("holds more than one version: it
+// was written over"): verification failed for a chain nobody touched, segment 1000, 1999, ... of
+// every long journal. Each version is counted once, by its key and version ID.
 func TestObjectsWrittenOnceAreNotReplacedAcrossListingPages(t *testing.T) {
 	endpoint := versityGW(t)
 	ctx := context.Background()
