@@ -103,3 +103,59 @@ func TestACustomCheckOfTheControllersKindJudgesWhatTheTemplateDoesNotDecide(t *t
 		return nil
 	})
 }
+
+// TestAKindBranchedCustomCheckListsThePodsItsDeploymentsBranchPasses: a custom check of kinds
+// [Pod, Deployment] that judges each kind by its own branch passed a Deployment whose template
+// makes Pods that fail the Pod branch, and dropped each of those Pods' failures (and its
+// ReplicaSet's) as one the Deployment answers for: the report listed nothing and was Compliant,
+// and a namespace admin's Pod naming the ReplicaSet with hostAliases went unlisted. The
+// ReplicaSet, judged as the Pods it makes, is now listed for them, and its Pods are not listed
+// again.
+func TestAKindBranchedCustomCheckListsThePodsItsDeploymentsBranchPasses(t *testing.T) {
+	ctx := context.Background()
+	const ns, profile = "branched-custom", "branched-custom"
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-pod-branch", Title: "Pods set no hostAliases", Kinds: []string{"Pod", "Deployment"},
+			Criteria: []v1alpha1.Criterion{"CC6.6"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "object.kind == 'Pod' ? !has(object.spec.hostAliases) : has(object.spec.selector)"}}
+	})
+	yes := true
+	d := deployment(ns, "web", false)
+	d.Spec.Template.Spec.HostAliases = []corev1.HostAlias{{IP: "10.0.0.66", Hostnames: []string{"vault.internal"}}}
+	if err := k8s.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-6f4", Namespace: ns,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &yes}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, Template: d.Spec.Template}}
+	if err := k8s.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"web-6f4-a", "web-6f4-b"} {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: rs.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+			Spec: *rs.Spec.Template.Spec.DeepCopy()}
+		if err := k8s.Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "the ReplicaSet listed for its Pods", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if f := finding(rep, "custom-pod-branch", rs.Name, ""); f == nil || f.Result != v1alpha1.ResultFail || f.Resource.Kind != "ReplicaSet" {
+			return fmt.Errorf("ReplicaSet %s: %s", rs.Name, describeFinding(rep, "custom-pod-branch", rs.Name))
+		}
+		for _, f := range rep.Status.Findings {
+			if f.Check == "custom-pod-branch" && f.Resource.Name != rs.Name {
+				return fmt.Errorf("custom-pod-branch is listed on %s %s: %s", f.Resource.Kind, f.Resource.Name, f.Message)
+			}
+		}
+		if rep.Status.Result == v1alpha1.Compliant {
+			return fmt.Errorf("the report is Compliant with the ReplicaSet failing")
+		}
+		return nil
+	})
+}

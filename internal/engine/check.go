@@ -111,6 +111,9 @@ type Context struct {
 	// made holds, by controller and custom check, whether the check fails what the controller
 	// makes of its template (madeFails).
 	made map[madeKey]bool
+	// ownerFail holds, by controller and custom check, whether the check fails the controller
+	// itself (ownerFails).
+	ownerFail map[madeKey]bool
 	// caller is Options.Context, gone its Done channel (nil without one); halted records
 	// that a check was not run, or cut short, because it was done.
 	caller context.Context

@@ -1034,8 +1034,11 @@ func TestACustomCheckOnPodsJudgesEveryWorkloadsPodTemplate(t *testing.T) {
 		got[r.Object.Kind+"/"+r.Object.Name] = r.Status
 	}
 	// The CronJob is judged as its Pods (object.kind Pod, so this expression fails it); the
-	// Deployment as itself, and its Pod through it; the bare Pod as itself.
-	want = map[string]engine.Status{"Deployment/web": engine.StatusPass, "CronJob/report": engine.StatusFail, "Pod/debug": engine.StatusFail}
+	// Deployment as itself; the bare Pod as itself. The Deployment's Pod fails as every Pod
+	// does, and the Deployment, which passes, does not answer for it: its ReplicaSet, judged as
+	// the Pods it makes, does (and the Pod is not listed again).
+	want = map[string]engine.Status{"Deployment/web": engine.StatusPass, "CronJob/report": engine.StatusFail, "Pod/debug": engine.StatusFail,
+		"ReplicaSet/web-abc": engine.StatusFail}
 	if !maps.Equal(got, want) {
 		t.Errorf("kinds [Pod, Deployment]: judged %v, want %v", got, want)
 	}

@@ -389,12 +389,24 @@ func (b *builder) evaluateExplained(ctx *Context, o *Object, set checkSet, out [
 				continue
 			}
 			start := len(out)
-			ctx.note = " (judged on its own: it fails the check where what " + owner.Kind + " " + owner.Name + "'s template makes passes it)"
 			out = run(ctx, c, out)
-			ctx.note = ""
-			if !anyFailure(out[start:]) || !stoppedOn(out[start:]) && b.madeFails(ctx, c, o, owner) {
+			if !anyFailure(out[start:]) {
 				out = out[:start]
 				continue
+			}
+			note := " (judged on its own: it fails the check where what " + owner.Kind + " " + owner.Name + "'s template makes passes it)"
+			if !stoppedOn(out[start:]) && b.madeFails(ctx, c, o, owner) {
+				if b.ownerFails(ctx, c, owner) {
+					out = out[:start]
+					continue
+				}
+				note = " (judged on its own: it fails the check as what " + owner.Kind + " " + owner.Name + "'s template makes does, and " +
+					owner.Kind + " " + owner.Name + " passes it)"
+			}
+			for i := start; i < len(out); i++ {
+				if out[i].Status == StatusFail {
+					out[i].Message += note
+				}
 			}
 			judged = true
 		}
@@ -426,6 +438,34 @@ func stoppedOn(results []Result) bool {
 		}
 	}
 	return false
+}
+
+// ownerFails reports whether custom check c fails owner, the controller that explains an
+// object, as the evaluation judges owner (its own kind's branch, or the Pods its template makes),
+// once per owner and check in an evaluation. An explained object's failure that what owner makes
+// shares is answered for by owner only when owner fails the check too: a check of kinds [Pod,
+// Deployment] may judge each kind by a branch of its own (object.kind == 'Pod' ? ... : ...), and
+// a Deployment that passes its branch answers for no Pod that fails the Pod branch. A failing
+// owner is listed, or, explained itself, answered for in turn by its own controller (which then
+// fails): the failure is shown once, where the chain first fails. A check that does not judge
+// owner (it is not among the checks that target it) answers for nothing.
+func (b *builder) ownerFails(ctx *Context, c *PlannedCheck, owner *Object) bool {
+	key := madeKey{owner, c}
+	if v, ok := ctx.ownerFail[key]; ok {
+		return v
+	}
+	fails := false
+	if byKind, forWorkload := b.ev.Plan.checksFor(owner); slices.Contains(byKind, c) || slices.Contains(forWorkload, c) {
+		savedObj, savedNote := ctx.obj, ctx.note
+		ctx.obj, ctx.note = owner, ""
+		fails = anyFailure(run(ctx, c, nil))
+		ctx.obj, ctx.note = savedObj, savedNote
+	}
+	if ctx.ownerFail == nil {
+		ctx.ownerFail = map[madeKey]bool{}
+	}
+	ctx.ownerFail[key] = fails
+	return fails
 }
 
 // madeKey names a custom check's verdict on what a controller makes.

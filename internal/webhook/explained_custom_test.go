@@ -122,3 +122,43 @@ func TestAPodOfAnExplainedReplicaSetIsJudgedWithItsReplicaSet(t *testing.T) {
 		t.Errorf("a Pod of the ReplicaSet with hostAliases: want denied saying %q, got %v", want, err)
 	}
 }
+
+// TestAKindBranchedCustomCheckDeniesThePodsItsDeploymentsBranchPasses: a custom check of kinds
+// [Pod, Deployment] that judges each kind by a branch of its own dropped a Pod's failure of the
+// Pod branch wherever what its controller's template makes failed it too, as one the controller
+// answers for, though the Deployment, judged by its own branch, passed: under Enforce, a Pod
+// naming the ReplicaSet (whose template sets hostAliases, admitted before the profile enforced)
+// with those hostAliases was admitted. It is now denied, naming the ReplicaSet, which is judged
+// as the Pods it makes and which nothing above it answers for.
+func TestAKindBranchedCustomCheckDeniesThePodsItsDeploymentsBranchPasses(t *testing.T) {
+	const ns = "enforce-branched-custom"
+	setup(t, ns, v1alpha1.EnforcementWarn)
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.CustomChecks = []v1alpha1.CustomCheck{{ID: "custom-pod-branch", Title: "Pods set no hostAliases", Kinds: []string{"Pod", "Deployment"},
+			Criteria: []v1alpha1.Criterion{"CC6.6"}, Severity: v1alpha1.SeverityCritical,
+			Expression: "object.kind == 'Pod' ? !has(object.spec.hostAliases) : has(object.spec.selector)"}}
+	})
+	k, _ := newClient(t)
+	ctx := context.Background()
+	d := deployment(ns, "shop", false)
+	d.Spec.Template.Spec.HostAliases = []corev1.HostAlias{{IP: "10.0.0.66", Hostnames: []string{"vault.internal"}}}
+	if err := k.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	rs := replicaSetOf(d, "shop-6f4")
+	if err := k.Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	updateProfile(t, ns, func(p *v1alpha1.ComplianceProfile) { p.Spec.Enforcement.Mode = v1alpha1.EnforcementEnforce })
+	waitEnforced(t, ns, v1alpha1.EnforcementEnforce)
+
+	// The Deployment passes its own branch.
+	if err := k.Create(ctx, deployment(ns, "shop-2", false), client.DryRunAll); err != nil {
+		t.Fatalf("a Deployment was denied: %v", err)
+	}
+	err := k.Create(ctx, podOf(rs, "shop-6f4-a"), client.DryRunAll)
+	const want = "custom-pod-branch (Critical) ReplicaSet enforce-branched-custom/shop-6f4: Pods set no hostAliases (judged on its own: it fails the check as what Deployment shop's template makes does, and Deployment shop passes it)"
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("a Pod of the ReplicaSet with hostAliases: want denied saying %q, got %v", want, err)
+	}
+}
