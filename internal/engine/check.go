@@ -51,6 +51,9 @@ type Check struct {
 	// Evaluate judges one target object (nil for TargetCluster) and reports every outcome
 	// through ctx: at least one result per object, one per container for container checks.
 	Evaluate func(ctx *Context, obj *Object)
+
+	// custom is a custom check's expression, planned (compileCustom); nil for the others.
+	custom *customPrograms
 }
 
 // Status is the outcome of a check on one object and container.
@@ -110,7 +113,7 @@ type Context struct {
 	note string
 	// made holds, by controller and custom check, whether the check fails what the controller
 	// makes of its template (madeFails).
-	made map[madeKey]bool
+	made map[madeKey]madeResult
 	// ownerFail holds, by controller and custom check, whether the check fails the controller
 	// itself (ownerFails).
 	ownerFail map[madeKey]bool

@@ -156,7 +156,8 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 	if err != nil {
 		return nil, &customError{".expression", "cannot be planned: " + err.Error()}
 	}
-	programs := &customPrograms{plain: prg, partial: partial, reads: objectReads(ast.NativeRep().Expr())}
+	programs := &customPrograms{plain: prg, partial: partial, reads: objectReads(ast.NativeRep().Expr()),
+		podSpecReads: varReads(ast.NativeRep().Expr(), "podSpec")}
 	message := cc.Message
 	if message == "" {
 		message = cc.Title
@@ -169,6 +170,7 @@ func compileCustom(cc *v1alpha1.CustomCheck) (*Check, *customError) {
 		Severity:    cc.Severity,
 		Criteria:    cc.Criteria,
 		Targets:     cc.Kinds,
+		custom:      programs,
 		Evaluate: func(ctx *Context, obj *Object) {
 			runCustom(ctx, obj, programs, message, asPod(cc.Kinds, obj))
 		},
@@ -187,6 +189,9 @@ func asPod(kinds []string, obj *Object) bool {
 type customPrograms struct {
 	plain, partial cel.Program
 	reads          [][]string
+	// podSpecReads are the paths under the variable `podSpec` the expression reads, as reads
+	// are under `object` (varReads).
+	podSpecReads [][]string
 }
 
 func runCustom(ctx *Context, obj *Object, programs *customPrograms, message string, templateAsPod bool) {
@@ -420,7 +425,11 @@ func withheldOf(withheld []WithheldField, kind string, reads [][]string) []Withh
 // objectReads are the paths under the variable `object` that the expression e reads, each as
 // far as it is written out (object.metadata.name: metadata, name; object.metadata.labels[k]:
 // metadata, labels; object passed whole: the empty path).
-func objectReads(e celast.Expr) [][]string {
+func objectReads(e celast.Expr) [][]string { return varReads(e, "object") }
+
+// varReads are the paths under the variable name that the expression e reads, as objectReads
+// are under `object`.
+func varReads(e celast.Expr, name string) [][]string {
 	var out [][]string
 	var visit func(e celast.Expr, extended bool)
 	// path is e's path under object, if e is object or a field or constant key of one.
@@ -428,7 +437,7 @@ func objectReads(e celast.Expr) [][]string {
 	path = func(e celast.Expr) ([]string, bool) {
 		switch e.Kind() {
 		case celast.IdentKind:
-			return nil, e.AsIdent() == "object"
+			return nil, e.AsIdent() == name
 		case celast.SelectKind:
 			p, ok := path(e.AsSelect().Operand())
 			return append(slices.Clip(p), e.AsSelect().FieldName()), ok
