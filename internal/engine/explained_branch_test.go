@@ -90,3 +90,55 @@ func TestAKindBranchedCustomCheckJudgesTheControllersPodsByTheirOwnBranch(t *tes
 		}
 	}
 }
+
+// TestAnExceptionForTheControllerDoesNotWaiveAnExplainedPodsOwnFailure: an exception that waives
+// a custom check for a Deployment (kinds [Deployment], names [web]) covers the Deployment's
+// failure, which its Pods share as its template makes them; a Pod naming the Deployment's
+// ReplicaSet that fails the check where the template's Pod passes it (its own annotation) has a
+// failure the Deployment does not have, and stays listed, failing, unwaived, beside the
+// Deployment's excepted finding. The exception counts the one finding it covers.
+func TestAnExceptionForTheControllerDoesNotWaiveAnExplainedPodsOwnFailure(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{{ID: "no-debug", Title: "no debug annotation", Kinds: []string{engine.KindWorkload}, Criteria: []v1alpha1.Criterion{"CC6.1"},
+			Expression: "!('debug' in object.metadata.?annotations.orValue({}))"}}}}
+	d := webDeployment()
+	d.Annotations = map[string]string{"debug": "true"}
+	debug := webPod()
+	debug.Name, debug.UID = "web-abc-debug", "uid-web-abc-debug"
+	debug.Annotations = map[string]string{"debug": "true"}
+	objs := []*engine.Object{engine.NewObject(d, "apps/v1", "Deployment"), engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"),
+		engine.NewObject(webPod(), "v1", "Pod"), engine.NewObject(debug, "v1", "Pod")}
+	inv := engine.NewInventory(objs, true)
+	for _, o := range objs[1:] {
+		if !inv.JudgedThroughController(o) {
+			t.Fatalf("%s %s is not explained by its controller: %s", o.Kind, o.Name, inv.Provenance(o).Reason)
+		}
+	}
+	ex := exception("shop", "web-debug", func(s *v1alpha1.ControlExceptionSpec) {
+		s.Checks = []string{"no-debug"}
+		s.Match.Kinds, s.Match.Names = []string{"Deployment"}, []string{"web"}
+	})
+	ev := engine.Compile(nil, profile).Evaluate(inv, []*v1alpha1.ControlException{ex},
+		engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced})
+	var got []string
+	for _, r := range ev.Results {
+		if r.Status != engine.StatusPass {
+			s := r.Check.ID + " " + r.Status.String() + " " + r.Object.Kind + " " + r.Object.Name
+			if r.Exception != nil {
+				s += " by " + r.Exception.Key
+			}
+			got = append(got, s)
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"no-debug Excepted Deployment web by shop/web-debug",
+		"no-debug Fail Pod web-abc-debug",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results other than Pass:\n got %q\nwant %q", got, want)
+	}
+	if len(ev.Exceptions) != 1 || ev.Exceptions[0].State != v1alpha1.ExceptionActive || ev.Exceptions[0].Matched != 1 {
+		t.Errorf("exceptions %+v, want shop/web-debug Active, covering 1 finding", ev.Exceptions)
+	}
+}
