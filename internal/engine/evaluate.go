@@ -402,7 +402,7 @@ func (b *builder) evaluateExplained(ctx *Context, o *Object, set checkSet, out [
 			}
 			note := " (judged on its own: it fails the check where what " + owner.Kind + " " + owner.Name + "'s template makes passes it)"
 			if !stoppedOn(out[start:]) && b.madeFails(ctx, c, o, owner) {
-				if b.ownerFails(ctx, c, owner) {
+				if !namesKindOf(c, o) || b.ownerFails(ctx, c, owner) {
 					out = out[:start]
 					continue
 				}
@@ -446,12 +446,22 @@ func stoppedOn(results []Result) bool {
 	return false
 }
 
+// namesKindOf reports whether custom check c names o's kind itself, or judges o as the Pods it
+// makes (asPod): of kinds [Pod, Deployment], a Pod and a ReplicaSet, not the Pods of [Workload].
+// A check that does not leaves the objects a controller makes to the controller's verdict, as
+// every check does (the owning controller is judged, not each revision or Pod it made), but for
+// what they fail that what the controller makes does not (evaluateExplained).
+func namesKindOf(c *PlannedCheck, o *Object) bool {
+	return slices.Contains(c.Targets, o.Kind) || asPod(c.Targets, o)
+}
+
 // ownerFails reports whether custom check c fails owner, the controller that explains an
 // object, as the evaluation judges owner (its own kind's branch, or the Pods its template makes),
 // once per owner and check in an evaluation. An explained object's failure that what owner makes
-// shares is answered for by owner only when owner fails the check too: a check of kinds [Pod,
-// Deployment] may judge each kind by a branch of its own (object.kind == 'Pod' ? ... : ...), and
-// a Deployment that passes its branch answers for no Pod that fails the Pod branch. A failing
+// shares is answered for by owner, where the check names the object's kind (namesKindOf), only
+// when owner fails the check too: a check of kinds [Pod, Deployment] may judge each kind by a
+// branch of its own (object.kind == 'Pod' ? ... : ...), and a Deployment that passes its branch
+// answers for no Pod that fails the Pod branch. A failing
 // owner is listed, or, explained itself, answered for in turn by its own controller (which then
 // fails): the failure is shown once, where the chain first fails. A check that does not judge
 // owner (it is not among the checks that target it) answers for nothing.

@@ -142,3 +142,34 @@ func TestAnExceptionForTheControllerDoesNotWaiveAnExplainedPodsOwnFailure(t *tes
 		t.Errorf("exceptions %+v, want shop/web-debug Active, covering 1 finding", ev.Exceptions)
 	}
 }
+
+// TestACheckOfEveryWorkloadIsAnsweredByTheControllerForWhatItsTemplateMakes: a custom check of
+// kinds [Workload] does not name the Pods and ReplicaSets a Deployment makes: the Deployment is
+// judged for them (the owning controller, not each revision or Pod), also where its own fields
+// pass and what its template makes fails (a team label on the Deployment, not on its template).
+// Only a check that names the object's kind itself (kinds [Pod, Deployment], judging the
+// ReplicaSet as the Pods it makes) lists what the controller's passing verdict does not answer
+// for (TestAKindBranchedCustomCheckJudgesTheControllersPodsByTheirOwnBranch).
+func TestACheckOfEveryWorkloadIsAnsweredByTheControllerForWhatItsTemplateMakes(t *testing.T) {
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: v1alpha1.ComplianceProfileSpec{
+		CustomChecks: []v1alpha1.CustomCheck{
+			{ID: "team", Title: "team", Kinds: []string{engine.KindWorkload}, Criteria: []v1alpha1.Criterion{"CC6.1"},
+				Expression: "'team' in object.metadata.?labels.orValue({})"},
+			{ID: "pod-team", Title: "pod-team", Kinds: []string{"Pod", "Deployment"}, Criteria: []v1alpha1.Criterion{"CC6.1"},
+				Expression: "'team' in object.metadata.?labels.orValue({})"},
+		}}}
+	d := webDeployment()
+	d.Labels = map[string]string{"team": "shop"}
+	objs := []*engine.Object{engine.NewObject(d, "apps/v1", "Deployment"), engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"),
+		engine.NewObject(webPod(), "v1", "Pod")}
+	ev := engine.Compile(nil, profile).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
+	var got []string
+	for _, r := range ev.Results {
+		if r.Status != engine.StatusPass {
+			got = append(got, r.Check.ID+" "+r.Status.String()+" "+r.Object.Kind+" "+r.Object.Name)
+		}
+	}
+	if want := []string{"pod-team Fail ReplicaSet web-abc"}; !slices.Equal(got, want) {
+		t.Errorf("results other than Pass:\n got %q\nwant %q", got, want)
+	}
+}
