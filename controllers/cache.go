@@ -44,7 +44,9 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // (inventory.TrimAnnotations): a tenant decides how large they are too. Past 16 KiB of a
 // workload's literal env values, the long values nothing but their own judgement reads are
 // kept as stand-ins, with what sec-literal-env-credentials found in them
-// (checks.ReduceEnvValues): a tenant decides how long they are too. Secrets are never
+// (checks.ReduceEnvValues): a tenant decides how long they are too; a workload whose command
+// lines take more than 2 KiB is marked there too, and sec-literal-env-credentials reads them
+// with gitleaks' rules within a bound of their work at each evaluation. Secrets are never
 // cached: no check reads them and the operator has no permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{

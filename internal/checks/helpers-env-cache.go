@@ -62,6 +62,55 @@ type envStandIns struct {
 	// sec-literal-env-credentials is NotAssessed for them, naming them, unless it finds a
 	// credential in the container.
 	Unjudged map[string]map[int]bool `json:"unjudged,omitempty"`
+	// Argv is set on a workload whose command lines take more than argvBoundedFrom bytes:
+	// sec-literal-env-credentials reads them with gitleaks' rules only within
+	// argvCredentialWork (workloadExpansion). Alone (Found empty), the cache replaced no value.
+	Argv bool `json:"argv,omitempty"`
+}
+
+// argvBoundedFrom is the size of a workload's command lines (argvSize) past which the operator
+// bounds what gitleaks' rules read of them at each evaluation (envStandIns.Argv,
+// argvCredentialWork): within it they take at most about as much work as that bound (2 KiB,
+// read as arguments and as the command line joined, of text on which every rule runs).
+const argvBoundedFrom = 2 << 10
+
+// argvSize is the size of what sec-literal-env-credentials reads of spec's command lines with
+// gitleaks' rules (rulesRead): each container's command and args, its probes' and lifecycle
+// hooks' exec commands and HTTP paths and headers, and the kubectl last-applied-configuration
+// annotation (annotation, whose command lines it reads where they are not the live ones').
+func argvSize(spec *corev1.PodSpec, annotation string) int {
+	n := len(annotation)
+	for _, c := range podContainers(spec) {
+		for _, a := range slices.Concat(c.Command, c.Args) {
+			n += len(a)
+		}
+		handlers := []*corev1.LifecycleHandler{}
+		if l := c.Lifecycle; l != nil {
+			handlers = append(handlers, l.PostStart, l.PreStop)
+		}
+		for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+			if p != nil {
+				handlers = append(handlers, &corev1.LifecycleHandler{Exec: p.Exec, HTTPGet: p.HTTPGet})
+			}
+		}
+		for _, h := range handlers {
+			if h == nil {
+				continue
+			}
+			if h.Exec != nil {
+				for _, a := range h.Exec.Command {
+					n += len(a)
+				}
+			}
+			if h.HTTPGet != nil {
+				n += len(h.HTTPGet.Path)
+				for _, hd := range h.HTTPGet.HTTPHeaders {
+					n += len(hd.Name) + len(hd.Value)
+				}
+			}
+		}
+	}
+	return n
 }
 
 // EnvStandIn is the stand-in of an env value in the operator's cache: the same value has the
@@ -166,8 +215,10 @@ func podContainers(spec *corev1.PodSpec) []*corev1.Container {
 // ReduceEnvValues replaces, in a workload of the operator's informer cache whose literal env
 // values take more than envKeptWhole bytes, each value of envStandInFrom bytes or more that
 // only sec-literal-env-credentials' judgement of the entry itself reads by its stand-in
-// (envStandIn), and keeps what that judgement found in EnvStandInsAnnotation; it reports
-// whether it replaced any. A value is read by nothing else when it references no variable its
+// (envStandIn), and keeps what that judgement found in EnvStandInsAnnotation; it marks there too
+// a workload whose command lines take more than argvBoundedFrom bytes (envStandIns.Argv: the
+// operator reads them with gitleaks' rules within argvCredentialWork, at each evaluation); it reports
+// whether it replaced any value or marked the workload. A value is read by nothing else when it references no variable its
 // container defines (no $(NAME) with NAME an env entry's name, nor envFrom, whose sources
 // define any name: the kubelet leaves a reference to nothing as it is, and
 // sec-configmap-credentials and sec-secret-as-env follow none from it; referencesDefined), does
@@ -197,6 +248,7 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 		return false
 	}
 	containers := podContainers(spec)
+	argv := argvSize(spec, a[corev1.LastAppliedConfigAnnotation]) > argvBoundedFrom
 	size := 0
 	for _, c := range containers {
 		for _, e := range c.Env {
@@ -205,10 +257,10 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 			}
 		}
 	}
+	d := &envStandIns{Argv: argv}
 	if size <= keptWhole {
-		return false
+		containers = nil // no value replaced
 	}
-	d := &envStandIns{}
 	for _, c := range containers {
 		var elsewhere *nameText // once a value is a candidate (containerText)
 		var defined envDefined  // once a value with a $ asks (definedEnvNames)
@@ -281,7 +333,7 @@ func reduceEnvValues(obj metav1.Object, keptWhole, from, budget int) bool {
 			e.Value = s
 		}
 	}
-	if d.Found == nil {
+	if d.Found == nil && !d.Argv {
 		return false
 	}
 	raw, err := json.Marshal(d)
@@ -554,6 +606,10 @@ func CachedEnvValues(annotations map[string]string, kind string) (any, []engine.
 		spec = []string{"spec"}
 	case "CronJob":
 		spec = []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	}
+	if len(d.Found) == 0 {
+		// Only marked for its command lines (envStandIns.Argv): its containers are whole.
+		return d, nil
 	}
 	why := fmt.Sprintf("the operator does not keep a workload's env values over %d KiB (its informer cache keeps of the longer values what the built-in checks read)", envKeptWhole>>10)
 	var out []engine.WithheldField

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -910,30 +911,192 @@ func BenchmarkReduceEnvValuesWorstCase(b *testing.B) {
 
 // BenchmarkCommandLineCredentialsWorstCase is what sec-literal-env-credentials spends on one
 // evaluation of a Deployment whose container's args are text that makes every credential rule
-// run (keywordDense): 140 KB as one argument and as 10 of 14 KB, and 1.4 MB as 10 of 140 KB
+// run (keywordDense): 140 KB as one argument and as 10 of 14 KB, and 1.4 MB as 10 of 140 KB and as
+// 1,000 of 1.4 KB
 // (within the API server's 1.5 MiB an object). The operator runs it at every evaluation of the
-// namespace, in a reconcile worker, with nothing remembered.
+// namespace, in a reconcile worker, with nothing remembered; scan reads it whole, the operator
+// within argvCredentialWork.
 func BenchmarkCommandLineCredentialsWorstCase(b *testing.B) {
 	keywords := gitleaksKeywords(b)
 	plan := engine.Compile([]*engine.Check{secLiteralEnvCredentials}, nil)
 	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
 	// The rules compile their regexes when first used: once a process, not timed.
 	leakedInText(keywordDense(keywords, -1, 20<<10))
-	for _, shape := range []struct{ args, size int }{{1, 140000}, {10, 14000}, {10, 140000}} {
-		b.Run(fmt.Sprintf("%dx%d", shape.args, shape.size), func(b *testing.B) {
-			args := make([]string, shape.args)
-			for i := range args {
-				args[i] = keywordDense(keywords, i, shape.size)
+	for _, shape := range []struct{ args, size int }{{1, 140000}, {10, 14000}, {10, 140000}, {1000, 1400}} {
+		args := make([]string, shape.args)
+		for i := range args {
+			args[i] = keywordDense(keywords, i, shape.size)
+		}
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Command: []string{"/app"}, Args: args}}}}}}
+		// scan reads the whole object; the operator the one its cache marked (ReduceEnvValues),
+		// whose command lines gitleaks' rules read within argvCredentialWork.
+		for _, mode := range []string{"scan", "operator"} {
+			b.Run(fmt.Sprintf("%dx%d/%s", shape.args, shape.size, mode), func(b *testing.B) {
+				for b.Loop() {
+					b.StopTimer()
+					cp := d.DeepCopy()
+					o := engine.NewObject(cp, "apps/v1", "Deployment")
+					if mode == "operator" {
+						if !ReduceEnvValues(cp) {
+							b.Fatal("the cache did not mark the Deployment")
+						}
+						digest, _ := CachedEnvValues(cp.Annotations, "Deployment")
+						cp.Annotations = nil
+						o = engine.NewObject(cp, "apps/v1", "Deployment")
+						o.Digest = digest
+					}
+					b.StartTimer()
+					plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil, opts)
+				}
+			})
+		}
+	}
+}
+
+// TestCommandLinesPastTheArgvWorkAreNotAssessed: in the operator (a workload its cache marked,
+// ReduceEnvValues, whose command lines take more than argvBoundedFrom bytes), gitleaks' rules
+// read the command lines within argvCredentialWork: what does not fit is named and the check is
+// NotAssessed, unless a credential is found (by the other rules, which read everything, or by
+// gitleaks' in what fits, before or after it). Never a Pass for what was not read; scan (the
+// whole object, no digest) reads everything.
+func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
+	keywords := gitleaksKeywords(t)
+	dense := keywordDense(keywords, 3, 40000)                            // 8.7 M units of work
+	ordinary := strings.Repeat("--log-level=info --listen=:8080 ", 3000) // 96 KB, no keyword
+	const url = "--db=postgres://app:Orders-2024@db.shop.svc/orders"
+	const token = "ghp_4rX9kQ2mZ7vT1sL8nB3cW6yH0jD5fG2aE9uP"
+	for name, tc := range map[string]struct {
+		command, args []string
+		probe         []string
+		want          engine.Status
+		// unread is named in the NotAssessed message.
+		unread string
+	}{
+		"dense args alone":                        {args: []string{dense}, want: engine.StatusNotAssessed, unread: "args[0]"},
+		"dense args in a probe's command":         {args: []string{"--serve"}, probe: []string{"/bin/check", dense}, want: engine.StatusNotAssessed, unread: "livenessProbe.exec.command[1]"},
+		"dense args in the command":               {command: []string{"/app", dense}, want: engine.StatusNotAssessed, unread: "command[1]"},
+		"a URL's password after dense args":       {args: []string{dense, url}, want: engine.StatusFail},
+		"a GitHub token after dense args":         {args: []string{dense, token}, want: engine.StatusFail},
+		"a GitHub token before dense args":        {args: []string{token, dense}, want: engine.StatusFail},
+		"ordinary long args":                      {args: []string{ordinary}, want: engine.StatusPass},
+		"ordinary long args and a GitHub token":   {args: []string{ordinary, token}, want: engine.StatusFail},
+		"dense args within the work":              {args: []string{dense[:600], ordinary[:3000]}},
+		"short args, not marked, read as a whole": {args: []string{dense[:1500]}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			deployment := func() *appsv1.Deployment {
+				c := corev1.Container{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
+					Command: slices.Clone(tc.command), Args: slices.Clone(tc.args)}
+				if c.Command == nil {
+					c.Command = []string{"/app"}
+				}
+				if tc.probe != nil {
+					c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: slices.Clone(tc.probe)}}}
+				}
+				return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
+						Spec:       corev1.PodSpec{Containers: []corev1.Container{c}}}}}
 			}
-			d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
-				Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:1.0", Command: []string{"/app"}, Args: args}}}}}}
-			for b.Loop() {
-				b.StopTimer()
-				o := engine.NewObject(d.DeepCopy(), "apps/v1", "Deployment")
-				b.StartTimer()
-				plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil, opts)
+			whole, cached := deployment(), deployment()
+			marked := ReduceEnvValues(cached)
+			if want := argvSize(&cached.Spec.Template.Spec, "") > argvBoundedFrom; marked != want {
+				t.Fatalf("the cache marked the Deployment: %v, want %v", marked, want)
+			}
+			r := engine.NewObject(cached, "apps/v1", "Deployment")
+			if marked {
+				a := cached.GetAnnotations()
+				digest, withheld := CachedEnvValues(a, "Deployment")
+				if len(withheld) > 0 {
+					t.Errorf("the containers of a Deployment whose env the cache kept whole are withheld from custom checks: %v", withheld)
+				}
+				cached.SetAnnotations(nil)
+				r = engine.NewObject(cached, "apps/v1", "Deployment")
+				r.Digest = digest
+			}
+			plan := engine.Compile(Catalogue(), nil)
+			opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+			want := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil, opts)
+			got := plan.Evaluate(engine.NewInventory([]*engine.Object{r}, true), nil, opts)
+			if len(want.Results) != len(got.Results) {
+				t.Fatalf("%d results whole, %d cached", len(want.Results), len(got.Results))
+			}
+			for i := range want.Results {
+				wr, g := &want.Results[i], &got.Results[i]
+				if wr.Check.ID == "sec-literal-env-credentials" && tc.want != 0 {
+					if g.Status != tc.want {
+						t.Errorf("sec-literal-env-credentials is %s in the operator (%.300s), want %s (scan: %s, %.300s)", g.Status, g.Message, tc.want, wr.Status, wr.Message)
+					}
+					if tc.want == engine.StatusNotAssessed {
+						if !strings.Contains(g.Message, tc.unread) || !strings.Contains(g.Message, "not read by gitleaks' rules") || !strings.Contains(g.Message, "1 MiB") {
+							t.Errorf("the NotAssessed message %q does not name %s, nor why", g.Message, tc.unread)
+						}
+						continue
+					}
+					if tc.want == engine.StatusPass && wr.Status != engine.StatusPass {
+						t.Errorf("scan's result is %s (%s), want Pass", wr.Status, wr.Message)
+					}
+					if tc.want == engine.StatusFail {
+						// What gitleaks' rules did not read is not named.
+						continue
+					}
+				}
+				if g.Status != wr.Status || g.Message != wr.Message || refOf(g) != refOf(wr) || g.Container != wr.Container {
+					t.Errorf("%s %s %s is %s whole (%.300s), %s in the operator (%.300s)", wr.Check.ID, refOf(wr), wr.Container, wr.Status, wr.Message, g.Status, g.Message)
+				}
 			}
 		})
 	}
+}
+
+// TestCorpusCommandLinesAreReadWhole: the command lines of every workload of the fixtures and
+// of ../shared/corpus are read whole by gitleaks' rules within a quarter of argvCredentialWork,
+// were the cache to mark every one (envStandIns.Argv): the bound leaves real workloads' verdicts
+// as scan's.
+func TestCorpusCommandLinesAreReadWhole(t *testing.T) {
+	dirs := []string{"testdata"}
+	if _, err := os.Stat("../../../shared/corpus"); err == nil {
+		dirs = append(dirs, "../../../shared/corpus")
+	} else {
+		t.Log("../shared/corpus is not available: only the fixtures are read")
+	}
+	objs, _ := manifest.Load(dirs, nil)
+	defer func(w int) { argvWork = w }(argvWork)
+	argvWork = argvCredentialWork / 4
+	plan := engine.Compile([]*engine.Check{secLiteralEnvCredentials}, nil)
+	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
+	n, largest, largestAt, most, mostAt := 0, 0, "", 0, ""
+	for _, o := range objs {
+		if o.Workload == nil {
+			continue
+		}
+		n++
+		if size := argvSize(o.Workload.PodSpec, o.Annotations()[corev1.LastAppliedConfigAnnotation]); size > largest {
+			largest, largestAt = size, o.Ref().String()
+		}
+		// The work of gitleaks' rules on each argument and on the command line joined (an
+		// upper bound of what the check spends: it joins it only when no argument fails).
+		w := 0
+		for _, c := range o.Workload.Containers() {
+			for _, a := range slices.Concat(c.Command, c.Args) {
+				w += textWork(a, math.MaxInt)
+			}
+			w += textWork(strings.Join(slices.Concat(c.Command, c.Args), " "), math.MaxInt)
+		}
+		if w > most {
+			most, mostAt = w, o.Ref().String()
+		}
+		o.Digest = &envStandIns{Argv: true}
+		for _, r := range plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil, opts).Results {
+			if strings.Contains(r.Message, "not read by gitleaks' rules") {
+				t.Errorf("%s: %s", o.Ref(), r.Message)
+			}
+		}
+	}
+	if most > argvCredentialWork/4 {
+		t.Errorf("the command lines of %s take %d of the %d work: too little room", mostAt, most, argvCredentialWork)
+	}
+	t.Logf("%d workloads; the longest command lines, %d bytes, %s; the most work, %d, %s", n, largest, largestAt, most, mostAt)
 }

@@ -449,17 +449,38 @@ func (b *credentialBudget) read(k, v string) bool {
 	return true
 }
 
+// readText reports whether gitleaks' rules may read text (as leakedInText passes it to them),
+// the text of a command line (an argument, or the command line joined), and takes their work
+// from what is left when they may; a text that does not fit is not read, the next still are
+// if they fit, as ConfigMaps' keys are (read). A nil budget reads everything.
+func (b *credentialBudget) readText(text string) bool {
+	if b == nil {
+		return true
+	}
+	w := textWork(text, b.left)
+	if w > b.left {
+		return false
+	}
+	b.left -= w
+	return true
+}
+
 // credentialWork bounds what the credential rules cost on the key k holding v, in units of
 // a byte read once: each text gitleaks' rules read (k=v, then each decoding of its encoded
 // segments, up to gitleaksMaxDecodeDepth: leakedInText), its length times one more than the
 // rules that run on it (secretrules.Rules.Work: the regexes, which dominate; the other rules
 // read each text a few times over, in time linear in it). It stops counting past limit.
 func credentialWork(k, v string, limit int) int {
+	return textWork(k+"="+v, limit)
+}
+
+// textWork is what the credential rules cost on text as leakedInText reads it (credentialWork),
+// counted up to past limit.
+func textWork(text string, limit int) int {
 	rules, err := secretrules.Default()
 	if err != nil {
 		return 0
 	}
-	text := k + "=" + v
 	w := 0
 	for depth := 0; ; depth++ {
 		w += len(text) + rules.Work(text)

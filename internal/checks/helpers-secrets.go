@@ -1046,14 +1046,47 @@ type expansion struct {
 	left int
 	// over is set once a reference was left unexpanded for want of it.
 	over bool
+	// work is what gitleaks' rules may still read of the workload's command lines (commands,
+	// args, probes' and hooks' exec commands and HTTP requests, and those of kubectl's
+	// last-applied-configuration annotation), with what they did not read for it; nil, read
+	// everything, but in the operator's evaluation of a workload its cache marked
+	// (ReduceEnvValues, argvBoundedFrom).
+	work *credentialBudget
+}
+
+// rulesRead reports whether gitleaks' rules may read text, the text of a command line at where
+// (where[i] when i >= 0), within x's work (everything when it has none); the names of those it
+// may not read are kept in it (unreadArgv).
+func (x *expansion) rulesRead(text, where string, i int) bool {
+	if x == nil || x.work.readText(text) {
+		return true
+	}
+	if i >= 0 {
+		where = fmt.Sprintf("%s[%d]", where, i)
+	}
+	x.work.unread = append(x.work.unread, where)
+	return false
+}
+
+// unreadArgv are the names of what gitleaks' rules did not read within x's work (rulesRead),
+// from the from-th on.
+func (x *expansion) unreadArgv(from int) []string {
+	if x == nil || x.work == nil || from >= len(x.work.unread) {
+		return nil
+	}
+	return x.work.unread[from:]
 }
 
 // workloadExpansion is the bound for the workload o, shared by its containers: their own text
 // (env values, command and args) and expansionAllowance.
 func workloadExpansion(o *engine.Object) *expansion {
 	left := expansionAllowance
+	var work *credentialBudget
 	if d, ok := o.Digest.(*envStandIns); ok {
 		left += d.Removed // the values the operator's cache replaced by stand-ins (ReduceEnvValues)
+		if d.Argv {
+			work = &credentialBudget{left: argvWork}
+		}
 	}
 	for _, c := range o.Workload.Containers() {
 		for _, e := range c.Env {
@@ -1063,7 +1096,7 @@ func workloadExpansion(o *engine.Object) *expansion {
 			left += len(a)
 		}
 	}
-	return &expansion{left: left}
+	return &expansion{left: left, work: work}
 }
 
 // undecided is why what the bound left unexpanded is not judged, "" when nothing was.

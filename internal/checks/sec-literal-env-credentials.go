@@ -119,7 +119,12 @@ var secLiteralEnvCredentials = &engine.Check{
 		"values take more than 16 KiB, the long values that nothing else in the container reads are read for literal credentials up to 32 KiB " +
 		"of them, in order, and only by their name past that: the check is NotAssessed for the workload, naming those values, " +
 		"unless it finds a credential (the operator's informer reads them on each change of the workload, and text " +
-		"a tenant chooses can cost it seconds a MiB)." + supporting,
+		"a tenant chooses can cost it seconds a MiB). Likewise, in the operator's reports, of a workload whose command lines (command, args, " +
+		"its probes' and hooks' commands and HTTP requests, a last-applied-configuration annotation it keeps) take more than 2 KiB, " +
+		"gitleaks' rules read them only within 1 MiB of work (a byte read once by each rule the text's keywords select; " +
+		"ordinary text takes 1 or 2 a byte), in order; what does not fit is read by the other rules only, and the check is NotAssessed for the " +
+		"container, naming it (args[0]), unless it finds a credential (the operator reads command lines at each evaluation, " +
+		"and text a tenant chooses can cost it seconds a MiB)." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
 	Severity: high,
@@ -138,7 +143,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		standIns, _ := o.Digest.(engine.EnvStandIns)
 		removed := engine.StaleAppliedThrough(o.Obj, standIns)
 		if len(removed) > 0 {
-			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation])}
+			// The same work as the live command lines' (x.work): the annotation is the
+			// workload's own text too.
+			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation]), work: x.work}
 			for _, a := range removed {
 				applied[a.Container] = a
 			}
@@ -149,6 +156,12 @@ var secLiteralEnvCredentials = &engine.Check{
 				ax.over = false
 			}
 			var found, unjudged []string
+			// What gitleaks' rules do not read of the container's command lines, within the
+			// workload's work (x.work; the operator's only): from here on in x.work.unread.
+			unreadFrom := 0
+			if x.work != nil {
+				unreadFrom = len(x.work.unread)
+			}
 			// The values the kubelet gives the variables defined so far, where the pod
 			// template holds them: a later $(NAME) expands to them.
 			known := map[string]string{}
@@ -223,9 +236,16 @@ var secLiteralEnvCredentials = &engine.Check{
 				parts = append(parts, few(found, ", "))
 			}
 			if len(parts) == 0 {
+				var unread []string
 				if len(unjudged) > 0 {
-					return "", fmt.Sprintf("env %s not read for literal credentials: the operator reads at most %d KiB of a workload's long env values "+
-						"that it keeps only as stand-ins (its informer cache), for the CPU they cost it on each change", few(unjudged, ", "), envJudgedBudget>>10)
+					unread = append(unread, fmt.Sprintf("env %s not read for literal credentials: the operator reads at most %d KiB of a workload's long env values "+
+						"that it keeps only as stand-ins (its informer cache), for the CPU they cost it on each change", few(unjudged, ", "), envJudgedBudget>>10))
+				}
+				if argv := x.unreadArgv(unreadFrom); len(argv) > 0 {
+					unread = append(unread, argvUnread(argv))
+				}
+				if len(unread) > 0 {
+					return "", strings.Join(unread, "; ")
 				}
 				if why := ax.undecided(); why != "" && x.undecided() == "" {
 					return "", "in kubectl's last-applied-configuration annotation, " + why
@@ -235,12 +255,16 @@ var secLiteralEnvCredentials = &engine.Check{
 			return "literal credentials in " + strings.Join(parts, "; "), ""
 		})
 		// A container kubectl edit took out of the pod template is still in the annotation.
-		var gone, unread []string
+		var gone, unread, unreadArgv []string
 		for _, a := range removed {
 			if a.Live {
 				continue
 			}
 			ax.over = false
+			unreadFrom := 0
+			if ax.work != nil {
+				unreadFrom = len(ax.work.unread)
+			}
 			var parts []string
 			if found := appliedEnvCredentials(a, ax); len(found) > 0 {
 				parts = append(parts, "env "+few(found, ", "))
@@ -252,6 +276,8 @@ var secLiteralEnvCredentials = &engine.Check{
 				gone = append(gone, fmt.Sprintf("container %s %s", a.Container, strings.Join(parts, "; ")))
 			} else if ax.over {
 				unread = append(unread, a.Container)
+			} else if argv := ax.unreadArgv(unreadFrom); len(argv) > 0 {
+				unreadArgv = append(unreadArgv, "container "+a.Container+" "+strings.Join(argv, ", "))
 			}
 		}
 		switch {
@@ -260,6 +286,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		case len(unread) > 0:
 			ctx.NotAssessed("", fmt.Sprintf("containers %s, no longer in the pod template, are in kubectl's last-applied-configuration annotation: %s",
 				few(unread, ", "), ax.undecided()))
+		case len(unreadArgv) > 0:
+			ctx.NotAssessed("", argvUnread(unreadArgv))
 		}
 	},
 }
@@ -460,8 +488,18 @@ func appliedArgvCredentials(a engine.AppliedContainer, live []string, x *expansi
 		}
 		known[e.Name] = expandWithin(e.Value, known, x)
 	}
+	from := 0
+	if x != nil && x.work != nil {
+		from = len(x.work.unread)
+	}
+	found := commandLineCredentials(a.Command, a.Args, known, x)
+	if x != nil && x.work != nil {
+		for i := from; i < len(x.work.unread); i++ {
+			x.work.unread[i] += " in kubectl's last-applied-configuration annotation"
+		}
+	}
 	var out []string
-	for _, f := range commandLineCredentials(a.Command, a.Args, known, x) {
+	for _, f := range found {
 		if slices.Contains(live, f) {
 			continue
 		}
@@ -487,7 +525,7 @@ func commandLineCredentials(command, args []string, known map[string]string, x *
 	found = append(found, argumentCredentials("args", args, last, prog, known, x)...)
 	argv := slices.Concat(command, args)
 	if len(found) == 0 {
-		if leaked := commandLineCredential(argv, known, x); leaked != "" {
+		if leaked := commandLineCredential("command and args", argv, known, x); leaked != "" {
 			found = append(found, "command and args ("+leaked+")")
 		}
 	}
@@ -519,7 +557,7 @@ func argumentCredentials(where string, args []string, before, prog string, known
 		}
 		// Formatted only for an argument that carries one: this runs for every argument of
 		// every container.
-		if why := argumentCredential(a, known, x); why != "" {
+		if why := argumentCredentialAt(a, known, x, where, i); why != "" {
 			found = append(found, fmt.Sprintf("%s[%d] (%s)", where, i, why))
 		} else if prev != "" && credentialFlag(prev) && separateFlagValue(prog, prev) && flagValue(prev, a, known, x) {
 			found = append(found, fmt.Sprintf("%s[%d] (follows %s)", where, i, prev))
@@ -538,7 +576,7 @@ func shellScriptOption(w string) bool {
 // (argv expanded with known, joined by spaces, an argument holding blank space quoted) that no
 // argument shows alone: curl-auth-user finds the user:password that curl -u takes from the
 // argument after it, curl-auth-header the header -H does. "" when they find none.
-func commandLineCredential(argv []string, known map[string]string, x *expansion) string {
+func commandLineCredential(where string, argv []string, known map[string]string, x *expansion) string {
 	if len(argv) < 2 {
 		return ""
 	}
@@ -556,7 +594,7 @@ func commandLineCredential(argv []string, known map[string]string, x *expansion)
 	// Without gitleaks' decoding: an encoded segment does not span arguments, and each
 	// argument's were decoded on their own (argumentCredential).
 	rules, err := secretrules.Default()
-	if err != nil {
+	if err != nil || !x.rulesRead(b.String(), where, -1) {
 		return ""
 	}
 	return gitleaksRules(rules.Find(b.String()))
@@ -595,6 +633,14 @@ func flagValue(flag, a string, known map[string]string, x *expansion) bool {
 // setting (--db-password=..., PGPASSWORD=... in a shell script) whose name ends in a
 // credential word and whose value is literal; "" when it carries none.
 func argumentCredential(a string, known map[string]string, x *expansion) string {
+	return argumentCredentialAt(a, known, x, "argument", -1)
+}
+
+// argumentCredentialAt is argumentCredential for the argument at where (where[i] when i >= 0),
+// which gitleaks' rules read within x's work (rulesRead); the other rules read it whatever it
+// is: they read it a few times over (BenchmarkArgumentCredentialRulesWorstCase), the
+// regexes of the rules its keywords select once each.
+func argumentCredentialAt(a string, known map[string]string, x *expansion, where string, i int) string {
 	a = expandWithin(a, known, x)
 	// Shell parameters ($POSTGRES_PASSWORD, "$1"; not in single quotes) and `command`
 	// substitutions are no literals: a shell that runs the argument as a script expands
@@ -619,9 +665,12 @@ func argumentCredential(a string, known map[string]string, x *expansion) string 
 		}
 		script = b.String()
 	}
-	if leaked, _ := leakedInText(a); leaked != "" {
+	if !x.rulesRead(a, where, i) {
+		// Not read by gitleaks' rules (x.work): the others still are.
+	} else if leaked, _ := leakedInText(a); leaked != "" {
 		return leaked
-	} else if urlPassword(script) {
+	}
+	if urlPassword(script) {
 		return "password in a URL"
 	} else if names := credentialSettings(script, maxSettingsNamed); len(names) > 0 {
 		return "sets " + strings.Join(names, ", ")
@@ -694,7 +743,7 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 		}
 		args := argumentCredentials(where+".exec.command", exec.Command, "", prog, known, x)
 		if len(args) == 0 {
-			if leaked := commandLineCredential(exec.Command, known, x); leaked != "" {
+			if leaked := commandLineCredential(where+".exec.command", exec.Command, known, x); leaked != "" {
 				args = append(args, where+".exec.command ("+leaked+")")
 			}
 		}
@@ -706,7 +755,7 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 	if get == nil {
 		return found
 	}
-	if why := argumentCredential(get.Path, nil, x); why != "" {
+	if why := argumentCredentialAt(get.Path, nil, x, where+".httpGet.path", -1); why != "" {
 		found = append(found, where+".httpGet.path ("+why+")")
 	}
 	for _, h := range get.HTTPHeaders {
@@ -719,6 +768,9 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 		case name == "x-honeycomb-team" && !shellExpansion(h.Value) && !strings.ContainsAny(h.Value, "<>{}") && credentialValue("token", h.Value):
 			found = append(found, at+" (Honeycomb API key header)")
 		default:
+			if !x.rulesRead(h.Name+"="+h.Value, at, -1) {
+				continue
+			}
 			if leaked, _ := leakedSecrets(h.Name, h.Value); leaked != "" {
 				found = append(found, at+" ("+leaked+")")
 			}
@@ -734,4 +786,29 @@ func authorizationCredentials(value string) string {
 		return rest
 	}
 	return value
+}
+
+// argvCredentialWork bounds the work (textWork: a byte read once by one rule) of gitleaks'
+// rules on the command lines of one workload in the operator's evaluation of a workload its
+// cache marked (ReduceEnvValues: command lines over argvBoundedFrom bytes), which runs at each
+// evaluation of its namespace, with nothing remembered: on text a tenant chooses (gitleaks'
+// keywords, each followed by a token, so that every rule's regex runs over all of it, 218 units
+// a byte) they cost about 5 to 13 us a byte, 0.7 to 1.8 s for one argument of 140 KB and 7 to
+// 20 s for 1.4 MB (BenchmarkCommandLineCredentialsWorstCase), where ordinary text takes 1 or 2
+// units a byte and the command lines of ../shared/corpus 14,126 at most
+// (TestCorpusCommandLinesAreReadWhole). What does not fit is read by the other rules only, and
+// the check is NotAssessed naming it unless it finds a credential; the bound is the same at each
+// evaluation, so a restart gives the same report. scan and the webhook's request read
+// everything.
+const argvCredentialWork = 1 << 20
+
+// argvWork is argvCredentialWork (tests lower it).
+var argvWork = argvCredentialWork
+
+// argvUnread is why what gitleaks' rules did not read of a workload's command lines
+// (rulesRead), named in unread, leaves the check undecided.
+func argvUnread(unread []string) string {
+	return fmt.Sprintf("%s not read by gitleaks' rules: the operator reads a workload's command lines (command, args, probes' and hooks' commands) "+
+		"with them only within a bound of their work (%d MiB of text read by each rule its keywords select), for the CPU they cost it at each evaluation",
+		few(unread, ", "), argvCredentialWork>>20)
 }
