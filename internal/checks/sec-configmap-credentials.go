@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"index/suffixarray"
 	"maps"
 	"path"
 	"slices"
@@ -619,8 +620,13 @@ func redisPasswordDirectives(content string, scripts []map[string]string) []stri
 		return nil
 	}
 	var names []string
+	// Each a set, not a list looked through (an ACL file names a user a line), and the scripts
+	// read once for all lines (sedScripts): a tenant writes the lines.
+	named := map[string]bool{}
+	sed := &sedScripts{scripts: scripts}
 	add := func(name, value string) {
-		if !slices.Contains(names, name) && !shellExpansion(value) && credentialValue(name, value) && !sedReplaced(value, scripts) {
+		if !named[name] && !shellExpansion(value) && credentialValue(name, value) && !sed.replaced(value) {
+			named[name] = true
 			names = append(names, name)
 		}
 	}
@@ -726,11 +732,68 @@ func aclPasswords(fields []string) [][2]string {
 	return out
 }
 
+// sedScanBudget bounds the bytes sedScripts reads with strings.Contains before it indexes its
+// scripts: the values looked for are a tenant's to write, one a line (16,000 ACL users' passwords
+// in 600 KB of a ConfigMap's redis.conf, which is among the scripts too, took 30 s looked for
+// one by one, BenchmarkPerLineReadersWorstCase).
+const sedScanBudget = 32 << 20
+
+// sedScripts are the scripts that may replace a value with sed (sedReplaced), looked in by
+// strings.Contains within sedScanBudget bytes, through a suffix array of them after, in which
+// each value is looked up in time of its length and the log of the scripts' (index/suffixarray).
+type sedScripts struct {
+	scripts []map[string]string
+	// scanned is how many bytes strings.Contains read so far.
+	scanned int
+	// index is the scripts' suffix array, each script followed by a 0 byte, once scanned
+	// reached sedScanBudget.
+	index *suffixarray.Index
+}
+
+// replaced is sedReplaced(value, s.scripts). Through the index, a value holding a 0 byte (which
+// a sed command could match across two scripts there) is not replaced: it is judged as a
+// literal, never taken for a placeholder.
+func (s *sedScripts) replaced(value string) bool {
+	if s.index == nil {
+		size := 0
+		for _, data := range s.scripts {
+			for _, script := range data {
+				size += len(script)
+			}
+		}
+		if s.scanned+3*size <= sedScanBudget {
+			s.scanned += 3 * size
+			return sedReplaced(value, s.scripts)
+		}
+		var b strings.Builder
+		for _, data := range s.scripts {
+			for _, script := range data {
+				b.WriteString(script)
+				b.WriteByte(0)
+			}
+		}
+		s.index = suffixarray.New([]byte(b.String()))
+	}
+	if strings.IndexByte(value, 0) >= 0 {
+		return false
+	}
+	for _, d := range []string{"/", "|", "#"} {
+		if len(s.index.Lookup([]byte("s"+d+value+d), 1)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sedRead counts the bytes sedReplaced looked through (tests read it).
+var sedRead int
+
 // sedReplaced reports whether a value of scripts replaces value with sed's s command (s/value/,
 // s|value|, s#value#): the value is a placeholder the script fills in.
 func sedReplaced(value string, scripts []map[string]string) bool {
 	for _, data := range scripts {
 		for _, script := range data {
+			sedRead += 3 * len(script)
 			for _, d := range []string{"/", "|", "#"} {
 				if strings.Contains(script, "s"+d+value+d) {
 					return true
