@@ -62,9 +62,10 @@ type envStandIns struct {
 	// sec-literal-env-credentials is NotAssessed for them, naming them, unless it finds a
 	// credential in the container.
 	Unjudged map[string]map[int]bool `json:"unjudged,omitempty"`
-	// Argv is set on a workload whose command lines take more than argvBoundedFrom bytes:
-	// sec-literal-env-credentials reads them with gitleaks' rules only within
-	// argvCredentialWork (workloadExpansion). Alone (Found empty), the cache replaced no value.
+	// Argv is set on a workload whose command lines and env values take more than
+	// argvBoundedFrom bytes (argvSize): sec-literal-env-credentials reads them with gitleaks'
+	// rules only within argvCredentialWork (workloadExpansion). Alone (Found empty), the cache
+	// replaced no value.
 	Argv bool `json:"argv,omitempty"`
 }
 
@@ -74,15 +75,23 @@ type envStandIns struct {
 // read as arguments and as the command line joined, of text on which every rule runs).
 const argvBoundedFrom = 2 << 10
 
-// argvSize is the size of what sec-literal-env-credentials reads of spec's command lines with
-// gitleaks' rules (rulesRead): each container's command and args, its probes' and lifecycle
-// hooks' exec commands and HTTP paths and headers, and the kubectl last-applied-configuration
-// annotation (annotation, whose command lines it reads where they are not the live ones').
+// argvSize is the size of what sec-literal-env-credentials reads of spec with gitleaks' rules
+// at each evaluation (rulesRead): each container's command and args, its probes' and lifecycle
+// hooks' exec commands and HTTP paths and headers, the kubectl last-applied-configuration
+// annotation (annotation, whose command lines and env it reads where they are not the live
+// ones'), and its literal env values, which $(VAR) expands into the command lines (a short
+// argument, --notes=$(NOTES), may read as 1 MiB) and which it reads where the cache keeps them
+// whole.
 func argvSize(spec *corev1.PodSpec, annotation string) int {
 	n := len(annotation)
 	for _, c := range podContainers(spec) {
 		for _, a := range slices.Concat(c.Command, c.Args) {
 			n += len(a)
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				n += len(e.Value)
+			}
 		}
 		handlers := []*corev1.LifecycleHandler{}
 		if l := c.Lifecycle; l != nil {

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -970,7 +971,10 @@ func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
 	for name, tc := range map[string]struct {
 		command, args []string
 		probe         []string
-		want          engine.Status
+		env           []corev1.EnvVar
+		// applied is the env of the container in kubectl's last-applied-configuration annotation.
+		applied []corev1.EnvVar
+		want    engine.Status
 		// unread is named in the NotAssessed message.
 		unread string
 	}{
@@ -984,26 +988,46 @@ func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
 		"ordinary long args and a GitHub token":   {args: []string{ordinary, token}, want: engine.StatusFail},
 		"dense args within the work":              {args: []string{dense[:600], ordinary[:3000]}},
 		"short args, not marked, read as a whole": {args: []string{dense[:1500]}},
+		// The kubelet expands $(NOTES) into the argument: 40 KB read at each evaluation, and the
+		// value itself, kept whole by the cache (the args read it), too.
+		"a dense env value expanded into short args": {args: []string{"--notes=$(NOTES)"}, env: []corev1.EnvVar{{Name: "NOTES", Value: dense}},
+			want: engine.StatusNotAssessed, unread: "args[0]"},
+		"a dense env value kept whole": {args: []string{"--serve"}, env: []corev1.EnvVar{{Name: "NOTES", Value: dense}, {Name: "GREETING", Value: "$(NOTES)"}},
+			want: engine.StatusNotAssessed, unread: "env NOTES"},
+		"a dense env value in the last-applied annotation only": {args: []string{"--serve"}, applied: []corev1.EnvVar{{Name: "NOTES", Value: dense[:30000]}},
+			want: engine.StatusNotAssessed, unread: "env NOTES in kubectl's last-applied-configuration annotation"},
+		"a dense env value and a URL's password after it": {args: []string{"--notes=$(NOTES)"}, env: []corev1.EnvVar{{Name: "NOTES", Value: dense}, {Name: "DB", Value: url[5:]}},
+			want: engine.StatusFail},
 	} {
 		t.Run(name, func(t *testing.T) {
 			deployment := func() *appsv1.Deployment {
 				c := corev1.Container{Name: "app", Image: "registry.example.com/shop/orders:2.3.0",
-					Command: slices.Clone(tc.command), Args: slices.Clone(tc.args)}
+					Command: slices.Clone(tc.command), Args: slices.Clone(tc.args), Env: slices.Clone(tc.env)}
 				if c.Command == nil {
 					c.Command = []string{"/app"}
 				}
 				if tc.probe != nil {
 					c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: slices.Clone(tc.probe)}}}
 				}
-				return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
+				d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "orders", Namespace: "shop", UID: "uid-orders"},
 					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
 						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "orders"}},
 						Spec:       corev1.PodSpec{Containers: []corev1.Container{c}}}}}
+				if tc.applied != nil {
+					a := d.DeepCopy()
+					a.Spec.Template.Spec.Containers[0].Env = tc.applied
+					raw, err := json.Marshal(a)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: string(raw)}
+				}
+				return d
 			}
 			whole, cached := deployment(), deployment()
 			marked := ReduceEnvValues(cached)
-			if want := argvSize(&cached.Spec.Template.Spec, "") > argvBoundedFrom; marked != want {
-				t.Fatalf("the cache marked the Deployment: %v, want %v", marked, want)
+			if want := argvSize(&cached.Spec.Template.Spec, "") > argvBoundedFrom || len(tc.env)+len(tc.applied) > 0; marked != want {
+				t.Errorf("the cache marked the Deployment: %v, want %v", marked, want)
 			}
 			r := engine.NewObject(cached, "apps/v1", "Deployment")
 			if marked {
@@ -1012,7 +1036,11 @@ func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
 				if len(withheld) > 0 {
 					t.Errorf("the containers of a Deployment whose env the cache kept whole are withheld from custom checks: %v", withheld)
 				}
-				cached.SetAnnotations(nil)
+				delete(a, EnvStandInsAnnotation)
+				if len(a) == 0 {
+					a = nil
+				}
+				cached.SetAnnotations(a)
 				r = engine.NewObject(cached, "apps/v1", "Deployment")
 				r.Digest = digest
 			}
@@ -1051,7 +1079,7 @@ func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
 	}
 }
 
-// TestCorpusCommandLinesAreReadWhole: the command lines of every workload of the fixtures and
+// TestCorpusCommandLinesAreReadWhole: the command lines and env values of every workload of the fixtures and
 // of ../shared/corpus are read whole by gitleaks' rules within a quarter of argvCredentialWork,
 // were the cache to mark every one (envStandIns.Argv): the bound leaves real workloads' verdicts
 // as scan's.
@@ -1084,6 +1112,9 @@ func TestCorpusCommandLinesAreReadWhole(t *testing.T) {
 				w += textWork(a, math.MaxInt)
 			}
 			w += textWork(strings.Join(slices.Concat(c.Command, c.Args), " "), math.MaxInt)
+			for _, e := range c.Env {
+				w += textWork(e.Name+"="+e.Value, math.MaxInt)
+			}
 		}
 		if w > most {
 			most, mostAt = w, o.Ref().String()
@@ -1098,5 +1129,5 @@ func TestCorpusCommandLinesAreReadWhole(t *testing.T) {
 	if most > argvCredentialWork/4 {
 		t.Errorf("the command lines of %s take %d of the %d work: too little room", mostAt, most, argvCredentialWork)
 	}
-	t.Logf("%d workloads; the longest command lines, %d bytes, %s; the most work, %d, %s", n, largest, largestAt, most, mostAt)
+	t.Logf("%d workloads; the longest command lines and env values, %d bytes, %s; the most work, %d, %s", n, largest, largestAt, most, mostAt)
 }

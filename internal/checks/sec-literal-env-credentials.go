@@ -120,10 +120,11 @@ var secLiteralEnvCredentials = &engine.Check{
 		"of them, in order, and only by their name past that: the check is NotAssessed for the workload, naming those values, " +
 		"unless it finds a credential (the operator's informer reads them on each change of the workload, and text " +
 		"a tenant chooses can cost it seconds a MiB). Likewise, in the operator's reports, of a workload whose command lines (command, args, " +
-		"its probes' and hooks' commands and HTTP requests, a last-applied-configuration annotation it keeps) take more than 2 KiB, " +
-		"gitleaks' rules read them only within 1 MiB of work (a byte read once by each rule the text's keywords select; " +
-		"ordinary text takes 1 or 2 a byte), in order; what does not fit is read by the other rules only, and the check is NotAssessed for the " +
-		"container, naming it (args[0]), unless it finds a credential (the operator reads command lines at each evaluation, " +
+		"its probes' and hooks' commands and HTTP requests, a last-applied-configuration annotation it keeps) and literal env values take more than 2 KiB, " +
+		"gitleaks' rules read them (the command lines with $(VAR) expanded, and the env values the operator keeps whole) only within 1 MiB of work " +
+		"(a byte read once by each rule the text's keywords select; ordinary text takes 1 or 2 a byte), in order; what does not fit is read " +
+		"by the other rules only (an env value by its name only), and the check is NotAssessed for the " +
+		"container, naming it (args[0], env NOTES), unless it finds a credential (the operator reads them at each evaluation, " +
 		"and text a tenant chooses can cost it seconds a MiB)." + supporting,
 	Remediation: "Move the value into a Secret (or an external secret store) and reference it with " +
 		"valueFrom.secretKeyRef or, better, a secret volume; rotate the credential, since it has been exposed.",
@@ -200,7 +201,14 @@ var secLiteralEnvCredentials = &engine.Check{
 				if raw == "" {
 					continue
 				}
-				if why := envCredential(e.Name, e.Value); why != "" {
+				// What the cache keeps whole (the container's command lines read it, or there
+				// is little) is read at each evaluation: by gitleaks' rules within x.work, by
+				// its name past it (as the cache reads the values it replaces, envJudgedBudget).
+				why := envNameCredential(e.Name, e.Value)
+				if why == "" && x.rulesRead(e.Name+"="+e.Value, "env "+e.Name, -1) {
+					why = envCredential(e.Name, e.Value)
+				}
+				if why != "" {
 					found = append(found, e.Name+" ("+why+")")
 				}
 			}
@@ -462,7 +470,12 @@ func appliedEnvCredentials(a engine.AppliedContainer, x *expansion) []string {
 		known[e.Name] = v
 		if r < len(a.Removed) && a.Removed[r] == i {
 			r++
-			if why := envCredential(e.Name, v); why != "" {
+			// Read by gitleaks' rules within x.work, as the live values are.
+			why := envNameCredential(e.Name, v)
+			if why == "" && x.rulesRead(e.Name+"="+v, "env "+e.Name+" in kubectl's last-applied-configuration annotation", -1) {
+				why = envCredential(e.Name, v)
+			}
+			if why != "" {
 				found = append(found, e.Name+" in kubectl's last-applied-configuration annotation ("+why+")")
 			}
 		}
@@ -809,6 +822,7 @@ var argvWork = argvCredentialWork
 // (rulesRead), named in unread, leaves the check undecided.
 func argvUnread(unread []string) string {
 	return fmt.Sprintf("%s not read by gitleaks' rules: the operator reads a workload's command lines (command, args, probes' and hooks' commands) "+
-		"with them only within a bound of their work (%d MiB of text read by each rule its keywords select), for the CPU they cost it at each evaluation",
+		"and the env values it keeps whole with them only within a bound of their work (%d MiB of text read by each rule its keywords select), "+
+		"for the CPU they cost it at each evaluation",
 		few(unread, ", "), argvCredentialWork>>20)
 }
