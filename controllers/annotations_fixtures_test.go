@@ -54,8 +54,8 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 // longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
 // annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
 // syntax, 12 mirror-hosts that carry none and 12 HAProxy request-set-headers, half of which end
-// their quotes, and 12 HAProxy set-hosts, path-rewrites, request-redirects and src-ip-headers, half of which comment out their
-// condition, under prefixes of their own, 9 more server aliases than
+// their quotes, 12 HAProxy set-hosts, path-rewrites, request-redirects, src-ip-headers and request-captures, half of which comment out their
+// condition, and 12 cors-allow-headers (cors-allow-origins), half of which end their quotes (close their ACL), under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
 // the cache keeps stand-ins of them (checks.ReduceIngressAnnotations).
@@ -94,6 +94,15 @@ func longIngress(a map[string]string) {
 		a[fmt.Sprintf("tenant-%02d.example.com/path-rewrite", i)] = "(.*) /" + strings.Repeat("p", 2<<10) + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/request-redirect", i)] = "https://" + strings.Repeat("r", 2<<10) + ".example.com" + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/src-ip-header", i)] = "X-" + strings.Repeat("i", 2<<10) + ")" + comment
+		a[fmt.Sprintf("tenant-%02d.example.com/request-capture", i)] = "req.hdr(" + strings.Repeat("c", 2<<10) + ") len 64 " + comment
+		// And 12 HAProxy cors-allow-headers, half of which end their quotes, and 12
+		// cors-allow-origins, half of which close their ACL and half of which quote the brace.
+		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-headers", i)] = "X-" + strings.Repeat("h", 2<<10) + quote + "#"
+		brace := "}"
+		if i%2 == 1 {
+			brace = `"}"`
+		}
+		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-origin", i)] = "^https://" + strings.Repeat("o", 2<<10) + "$ " + brace + " || { always_true"
 	}
 	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
 		// And 8 more wildcards, one of them 2 KiB.

@@ -20,22 +20,31 @@ import (
 // annotations make the cache trim the others (a bare response-set-header); one whose values
 // stay inside the quotes passes. Its set-host and path-rewrite go into rules as they are, unquoted,
 // with the same condition after them: a # comments it out. One set-host with a # fails, so does a
-// bare path-rewrite on an Ingress the cache trims, and one request-redirect; web's plain ones
-// (and its src-ip-header) pass.
+// bare path-rewrite on an Ingress the cache trims, one request-redirect and one request-capture.
+// Its cors-allow-headers goes between quotes, its cors-allow-origin into an ACL of that condition:
+// one that ends the quotes fails, so does a bare cors-allow-origin with a } of its own on an
+// Ingress the cache trims; web's plain ones (and its src-ip-header, a quantifier's braces and
+// header names it quoted itself) pass.
 func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-set-header", "ingsetheader"
 	createNamespace(t, ns, map[string]string{"ingsetheader": "true"})
 	padded := trimPadded(map[string]string{"response-set-header": `Set-Cookie session=attacker" #`})
 	paddedRewrite := trimPadded(map[string]string{"path-rewrite": "(.*) /login#"})
+	paddedCORS := trimPadded(map[string]string{"cors-enable": "true", "cors-allow-origin": `^https://a$ } || { always_true`})
 	ingresses := map[string]map[string]string{
 		"quote":          {"haproxy.org/request-set-header": "X-Remote-User admin\" #"},
 		"padded":         padded,
 		"host":           {"haproxy.org/set-host": "internal.example.com #"},
 		"padded-rewrite": paddedRewrite,
 		"redirect":       {"haproxy.org/request-redirect": "https://shop.example.net #"},
+		"capture":        {"haproxy.org/request-capture": "req.hdr(authorization) len 512 #"},
+		"cors-headers":   {"haproxy.org/cors-enable": "true", "haproxy.org/cors-allow-headers": `X-Tenant"#`},
+		"padded-cors":    paddedCORS,
 		"web": {"haproxy.org/request-set-header": `X-Tenant shop`, "haproxy.org/set-host": "shop.internal",
-			"haproxy.org/path-rewrite": `^/api/(.*) /\1`, "haproxy.org/src-ip-header": "X-Real-IP"},
+			"haproxy.org/path-rewrite": `^/api/(.*) /\1`, "haproxy.org/src-ip-header": "X-Real-IP",
+			"haproxy.org/request-capture": "req.hdr(user-agent)", "haproxy.org/cors-enable": "true",
+			"haproxy.org/cors-allow-origin": `^https://[a-z]{3}\.example\.com$`, "haproxy.org/cors-allow-headers": `"X-Tenant, Authorization"`},
 	}
 	prefix := networkingv1.PathTypePrefix
 	for name, a := range ingresses {
@@ -59,11 +68,17 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"ingress injects configuration into its controller: path-rewrite comments out its HAProxy rule's condition")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "redirect",
 		"ingress injects configuration into its controller: haproxy.org/request-redirect comments out its HAProxy rule's condition")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "capture",
+		"ingress injects configuration into its controller: haproxy.org/request-capture comments out its HAProxy rule's condition")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "cors-headers",
+		"ingress injects configuration into its controller: haproxy.org/cors-allow-headers ends its quoted HAProxy value")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded-cors",
+		"ingress injects configuration into its controller: cors-allow-origin closes its HAProxy ACL")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 5 {
-		t.Errorf("want the 2 Ingresses whose set-header ends its quotes and the 3 whose set-host, path-rewrite or request-redirect comments out its condition failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 8 {
+		t.Errorf("want the 2 Ingresses whose set-header ends its quotes, the 4 whose set-host, path-rewrite, request-redirect or request-capture comments out its condition, the one whose cors-allow-headers ends its quotes and the one whose cors-allow-origin closes its ACL failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 }

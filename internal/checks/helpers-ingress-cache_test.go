@@ -102,3 +102,54 @@ func FuzzSkipperStandIn(f *testing.F) {
 		}
 	})
 }
+
+// TestHAProxyCORSInjections reads the HAProxy Kubernetes Ingress Controller's cors-allow-origin
+// and cors-allow-headers as HAProxy reads what the controller makes of them: a } is a word of its
+// own, unquoted and unescaped, before any comment, to end the ACL; a " ends the quotes only
+// inside the quotes the controller adds, after the blanks are taken out.
+func TestHAProxyCORSInjections(t *testing.T) {
+	origins := map[string]struct {
+		value  string
+		closes bool
+	}{
+		"a brace of its own closes the ACL":           {`^https://a$ } || { always_true`, true},
+		"a brace at the end closes it":                {`x }`, true},
+		"a brace after a line break closes it":        {"x\n}", true},
+		"a quantifier's braces are a pattern's":       {`^https://[a-z]{3,8}\.example\.com$`, false},
+		"a quoted brace is a pattern":                 {`x "}" '}'`, false},
+		"an escaped brace is a pattern":               {`x \}`, false},
+		"a brace in a comment closes nothing":         {`x # }`, false},
+		"a brace on the line after a comment does":    {"x #\n}", true},
+		"a brace inside a word is the word's":         {`x}y {x}`, false},
+		"a plain origin":                              {`^https://shop\.example\.com$`, false},
+		"blanks around a brace-free value are blanks": {"  x  \n", false},
+	}
+	for name, tc := range origins {
+		if got := closesHAProxyACL(tc.value); got != tc.closes {
+			t.Errorf("%s: closesHAProxyACL(%q) = %v, want %v", name, tc.value, got, tc.closes)
+		}
+	}
+	headers := map[string]struct {
+		value string
+		ends  bool
+	}{
+		"a quote inside the value ends the quotes":   {`X-Tenant" #`, true},
+		"blanks are taken out before it":             {`X-Tenant "#`, true},
+		"the author's own opening and closing quote": {`"X-Tenant, Authorization"`, false},
+		"an opening quote alone":                     {`"X-Tenant`, false},
+		"a lone quote":                               {`"`, false},
+		"an escaped quote":                           {`X-\"Tenant`, false},
+		"a quote between the author's quotes":        {`"X"Y"`, true},
+		"plain names":                                {`X-Tenant, Authorization`, false},
+	}
+	for name, tc := range headers {
+		if got := endsCORSQuote(tc.value); got != tc.ends {
+			t.Errorf("%s: endsCORSQuote(%q) = %v, want %v", name, tc.value, got, tc.ends)
+		}
+	}
+	for _, k := range []string{"haproxy.org/cors-allow-origin", "cors-allow-headers", "custom.io/request-capture"} {
+		if !injects(k, injectionStandIn(k)) {
+			t.Errorf("the cache's stand-in %q of %s injects nothing", injectionStandIn(k), k)
+		}
+	}
+}

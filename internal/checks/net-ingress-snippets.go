@@ -61,12 +61,19 @@ var netIngressSnippets = &engine.Check{
 		"header is set on every host's traffic; such a value fails. It writes set-host, each line of path-rewrite, request-redirect " +
 		"and src-ip-header (any prefix, or bare) as they are, unquoted, before that condition: a # outside quotes that no " +
 		"backslash escapes makes the condition a comment, so every host's Host header (path) is rewritten, every host redirects " +
-		"to the tenant's site or takes its clients' addresses from a header they send; such a value fails." + supporting,
+		"to the tenant's site or takes its clients' addresses from a header they send; such a value fails. So does a line of " +
+		"request-capture (any prefix, or bare) with such a #, which it writes alike as a capture rule's sample: with a len of " +
+		"its own before the #, every host's header goes into the controller's logs. It takes the blanks out of cors-allow-headers " +
+		"and puts it between double quotes (keeping a quote it starts or ends with), before the same condition: a \" inside " +
+		"ends them, so such a value fails; and it writes cors-allow-origin as it is into an ACL ({ ... -m reg <value> }) " +
+		"of that condition: a } of its own (not quoted, escaped or part of a word) ends the ACL, and what follows " +
+		"(|| { always_true) sets the CORS headers, Access-Control-Allow-Credentials among them, on every host's " +
+		"responses; such a value fails." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header value and a # in set-host, path-rewrite, request-redirect and src-ip-header (\\#). Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header and request-capture (\\#), and quote a } of a cors-allow-origin pattern. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -262,8 +269,85 @@ func endsHAProxyQuote(v string) bool {
 // the rule rewrites the Host (the path) of every request of every host the controller serves,
 // redirects them all to the tenant's site, or takes their source address from a header the
 // client sends (which defeats other Ingresses' allow-lists). It reads them under any prefix and
-// bare, as haproxyTechQuoted. Until December 2026 they were not read.
-var haproxyTechUnquoted = []string{"set-host", "path-rewrite", "request-redirect", "src-ip-header"}
+// bare, as haproxyTechQuoted. Until December 2026 they were not read. It writes each line of
+// request-capture alike, as the sample of an http-request capture rule
+// (pkg/annotations/ingress/reqCapture.go: rules.ReqCapture{Expression: sample}; rules/reqCapture.go:
+// CaptureSample: r.Expression, then FrontendHTTPRequestRuleCreate(..., ingressACL)): a sample with a
+// len of its own and a # ("req.hdr(authorization) len 512 #") captures that header of every request
+// of every host into the controller's logs; until December 2026 it was not read.
+var haproxyTechUnquoted = []string{"set-host", "path-rewrite", "request-redirect", "src-ip-header", "request-capture"}
+
+// haproxyTechCORSHeaders is the HAProxy Kubernetes Ingress Controller's cors-allow-headers, which
+// it writes, its blanks taken out, between double quotes, adding a quote only where the value
+// does not already start (end) with one (pkg/annotations/ingress/resSetCORS.go:
+// common.EnsureQuoted(strings.Join(strings.Fields(input), ""))), as the value of an
+// http-after-response set-header rule of its shared frontends followed, on the same line, by the
+// condition that keeps the rule to the Ingress's hosts and paths: a " inside it ends the quotes
+// and a # after it makes that condition a comment, as haproxyTechQuoted's do. It is read under any
+// prefix and bare. Until December 2026 it was not read.
+const haproxyTechCORSHeaders = "cors-allow-headers"
+
+// haproxyTechCORSOrigin is the HAProxy Kubernetes Ingress Controller's cors-allow-origin, which,
+// unless it is *, it writes as it is into an anonymous ACL (resSetCORS.go: fmt.Sprintf("{
+// var(txn.%s) -m reg %s }", corsVarName, input)), the condition of every CORS set-header rule
+// of the Ingress, put after the condition that keeps them to its hosts and paths
+// (FrontendHTTPAfterResponseRuleCreate: rule.CondTest = ingressACL + " " + rule.CondTest). A } of
+// the value's ends that ACL, and what follows is the author's condition, ORed with the Ingress's
+// ("x } || { always_true"): the CORS headers, Access-Control-Allow-Credentials among them, are
+// set on every response of every host the controller serves. It is read under any prefix and
+// bare. Until December 2026 it was not read.
+const haproxyTechCORSOrigin = "cors-allow-origin"
+
+// endsCORSQuote reports whether v, the value of haproxyTechCORSHeaders, holds a " that ends the
+// double quotes the controller puts it in: one past the quote the value may start with and
+// before the one it may end with, that no backslash escapes.
+func endsCORSQuote(v string) bool {
+	s := strings.Join(strings.Fields(v), "")
+	return endsHAProxyQuote(strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`))
+}
+
+// closesHAProxyACL reports whether v, the value of haproxyTechCORSOrigin, holds a } that ends the
+// anonymous ACL it is put in: a word of its own (HAProxy takes { and } as words only, so the
+// braces of a quantifier, [a-z]{3}, are a pattern's), neither quoted nor escaped, and before a #
+// that starts a comment on its line (HAProxy's configuration manual, "Quoting and escaping").
+func closesHAProxyACL(v string) bool {
+	var word []byte
+	literal := false // the word has a quoted or escaped byte
+	dquote, squote := false, false
+	end := func() bool {
+		closes := !literal && string(word) == "}"
+		word, literal = word[:0], false
+		return closes
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && !squote && i+1 < len(v):
+			i++
+			word, literal = append(word, v[i]), true
+		case c == '"' && !squote:
+			dquote, literal = !dquote, true
+		case c == '\'' && !dquote:
+			squote, literal = !squote, true
+		case dquote || squote:
+			word = append(word, c)
+		case c == '#':
+			if end() {
+				return true
+			}
+			for i < len(v) && v[i] != '\n' {
+				i++
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if end() {
+				return true
+			}
+		default:
+			word = append(word, c)
+		}
+	}
+	return end()
+}
 
 // haproxyTechKey reports whether key names one of names, under any prefix or none.
 func haproxyTechKey(key string, names []string) bool {
@@ -301,11 +385,13 @@ func commentsHAProxyCondition(v string) bool {
 
 // injectionKey reports whether the check judges key's value for injected configuration:
 // ingressInjectableKey's, judged by injectsNginx, haproxyTechQuoted's, by endsHAProxyQuote,
-// and haproxyTechUnquoted's, by commentsHAProxyCondition. The cache keeps such keys when it
+// haproxyTechUnquoted's, by commentsHAProxyCondition, haproxyTechCORSHeaders', by endsCORSQuote,
+// and haproxyTechCORSOrigin's, by closesHAProxyACL (the last two under any prefix or none). The cache keeps such keys when it
 // trims an Ingress's annotations (IngressReadsAnnotation), and of them only those injects
 // reports, with injectionStandIn.
 func injectionKey(key string) bool {
-	return ingressInjectableKey(key) || haproxyTechQuotedKey(key) || haproxyTechKey(key, haproxyTechUnquoted)
+	return ingressInjectableKey(key) || haproxyTechQuotedKey(key) || haproxyTechKey(key, haproxyTechUnquoted) ||
+		haproxyTechKey(key, []string{haproxyTechCORSHeaders, haproxyTechCORSOrigin})
 }
 
 // injects reports whether the value v of the injectionKey key injects configuration.
@@ -315,11 +401,15 @@ func injects(key, v string) bool {
 		return endsHAProxyQuote(v)
 	case haproxyTechKey(key, haproxyTechUnquoted):
 		return commentsHAProxyCondition(v)
+	case haproxyTechKey(key, []string{haproxyTechCORSHeaders}):
+		return endsCORSQuote(v)
+	case haproxyTechKey(key, []string{haproxyTechCORSOrigin}):
+		return closesHAProxyACL(v)
 	}
 	return ingressInjectableKey(key) && injectsNginx(v)
 }
 
-// injectionStandIn is a one-byte value injects reports for key as it reports the value it
+// injectionStandIn is a short value injects reports for key as it reports the value it
 // stands for.
 func injectionStandIn(key string) string {
 	switch {
@@ -327,6 +417,10 @@ func injectionStandIn(key string) string {
 		return `"`
 	case haproxyTechKey(key, haproxyTechUnquoted):
 		return "#"
+	case haproxyTechKey(key, []string{haproxyTechCORSHeaders}):
+		return `-"-` // a quote the controller adds none for
+	case haproxyTechKey(key, []string{haproxyTechCORSOrigin}):
+		return "}"
 	}
 	return ";"
 }
@@ -344,8 +438,10 @@ func ingressInjections(annotations map[string]string) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		switch {
-		case haproxyTechQuotedKey(k):
+		case haproxyTechQuotedKey(k), haproxyTechKey(k, []string{haproxyTechCORSHeaders}):
 			out[i] = k + " ends its quoted HAProxy value"
+		case haproxyTechKey(k, []string{haproxyTechCORSOrigin}):
+			out[i] = k + " closes its HAProxy ACL"
 		case haproxyTechKey(k, haproxyTechUnquoted):
 			out[i] = k + " comments out its HAProxy rule's condition"
 		default:
