@@ -158,8 +158,8 @@ func trimAnnotations(in any) bool {
 // downward API (podReadsAnnotation), Ingresses, of which net-ingress-snippets and
 // net-ingress-tls read the ingress controllers' annotations (checks.IngressReadsAnnotation),
 // kept only in part too (checks.ReduceIngressAnnotations), and Services, of which
-// net-ingress-snippets reads the HAProxy controllers' raw configuration
-// (checks.ServiceReadsAnnotation; until December 2026 none, and the trim dropped them), kept
+// net-ingress-snippets reads the HAProxy controllers' raw configuration and Emissary's
+// getambassador.io/config (checks.ServiceReadsAnnotation; until December 2026 none, and the trim dropped them), kept
 // only in part too (checks.ReduceServiceAnnotations). Not among them: ConfigMaps (sec-configmap-credentials
 // reads every annotation; a large one is a digest, stripConfigMap), PersistentVolumes and ClusterRoles
 // (cluster-scoped, out of a tenant's reach) and the operator's own Leases. The CRD kinds read

@@ -18,7 +18,10 @@ import (
 // judged. Each now fails the report: one with a small snippet, one whose 20 KiB of padding and
 // 900 tiny annotations make the cache trim the others (inventory.TrimAnnotations), and one of
 // 234 KiB with a 100 KiB snippet among 10, which the cache keeps bounded (under 24 KiB) with the
-// message the whole Service gives; a Service without one passes.
+// message the whole Service gives; a Service without one passes. Emissary-ingress reads
+// getambassador.io/config on every Service as its own resources, without RBAC on its CRDs: one
+// declaring an AuthService, which validates every request of every host, on a Service the cache
+// trims, fails; one with a Mapping, the annotation's ordinary use, passes.
 func TestServiceSnippetsFailTheReport(t *testing.T) {
 	const ns, profile = "svc-snippets", "svcsnippets"
 	createNamespace(t, ns, map[string]string{"svcsnippets": "true"})
@@ -35,6 +38,9 @@ func TestServiceSnippetsFailTheReport(t *testing.T) {
 		"padded":  padded,
 		"many":    many,
 		"web":     {"haproxy.org/check": "true"},
+		"emissary": trimPadded(map[string]string{"getambassador.io/config": "apiVersion: getambassador.io/v3alpha1\n" +
+			"kind: AuthService\nname: authentication\nauth_service: \"auth.svc-snippets:3000\"\n"}),
+		"mapping": {"getambassador.io/config": "apiVersion: getambassador.io/v3alpha1\nkind: Mapping\nname: web\nprefix: /\nservice: web:80\n"},
 	}
 	createServices(t, ns, services)
 	createProfile(t, profile, "svcsnippets", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
@@ -45,12 +51,14 @@ func TestServiceSnippetsFailTheReport(t *testing.T) {
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "many",
 		"service injects configuration into its controller: haproxy.org/backend-config-snippet, z0.example.com/config-backend, "+
 			"z1.example.com/config-backend, z2.example.com/config-backend, z3.example.com/config-backend and 5 more")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "emissary",
+		"service injects configuration into its controller: getambassador.io/config configures Emissary for every host (AuthService)")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 3 {
-		t.Errorf("want the 3 Services with snippets failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 4 {
+		t.Errorf("want the 3 Services with snippets and the one with an Emissary AuthService failing, web and mapping passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 
 	// What the cache holds of the Services, as JSON.

@@ -41,13 +41,14 @@ const (
 // net-ingress-host-hygiene reads an Ingress's annotation key: the snippet annotations, the
 // server aliases (nginxServerAlias), the annotations it judges
 // for nginx syntax (ingressInjectable, under any prefix), an unescaped quote (haproxyTechQuoted)
-// or a comment (haproxyTechUnquoted, both under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections), those that decide which controller serves the Ingress
+// or a comment (haproxyTechUnquoted, both under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections),
+// Emissary's getambassador.io/config (emissaryConfig), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
 // OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
 func IngressReadsAnnotation(key string) bool {
 	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
-		injectionKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes
+		injectionKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes || key == emissaryConfig
 }
 
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
@@ -111,7 +112,8 @@ func quotedPrefix(v string) string {
 // those that carry nginx syntax (in ingressInjections' order) up to maxNamed in all, with a
 // one-byte value that carries it too, and counts the others in IngressSnippetsOmittedAnnotation
 // (ingressInjectable's that carry none it drops: no check reads them); of Skipper's eskip
-// annotations, a stand-in (skipperStandIn); of the AWS custom actions, the first, with an empty value; and of
+// annotations, a stand-in (skipperStandIn); of Emissary's getambassador.io/config, a stand-in
+// (emissaryStandIn) or nothing; of the AWS custom actions, the first, with an empty value; and of
 // the others net-ingress-tls reads, their values up to ingressReadKeptWhole bytes, a longer
 // one as its stand-in (ingressStandIns). net-ingress-snippets and net-ingress-tls judge it to
 // the results they give the whole Ingress (TestTrimmedAnnotationsAreJudgedAsWhole), but for
@@ -173,6 +175,7 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 			}
 		}
 	}
+	reduceEmissary(a)
 	if len(actions) > 0 {
 		slices.Sort(actions)
 		for _, k := range actions[1:] {
@@ -212,11 +215,24 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 
 // ServiceReadsAnnotation reports whether a built-in check reads a Service's annotation key:
 // net-ingress-snippets reads the raw configuration the HAProxy controllers take from a Service
-// (serviceSnippetKey), and no other check reads a Service's annotations. The cache keeps them
+// (serviceSnippetKey) and Emissary's getambassador.io/config (emissaryConfig), and no other check
+// reads a Service's annotations. The cache keeps them
 // when it trims the others (inventory.TrimAnnotations), and then ReduceServiceAnnotations
 // bounds them.
 func ServiceReadsAnnotation(key string) bool {
-	return serviceSnippetKey(key)
+	return serviceSnippetKey(key) || key == emissaryConfig
+}
+
+// reduceEmissary replaces the Emissary annotation of annotations by its stand-in
+// (emissaryStandIn), or drops it when it declares no global kind: a tenant decides how long it is.
+func reduceEmissary(annotations map[string]string) {
+	if v, ok := annotations[emissaryConfig]; ok {
+		if standIn := emissaryStandIn(v); standIn != "" {
+			annotations[emissaryConfig] = standIn
+		} else {
+			delete(annotations, emissaryConfig)
+		}
+	}
 }
 
 // ReduceServiceAnnotations bounds what the operator's informer cache keeps of a Service whose
@@ -224,7 +240,8 @@ func ServiceReadsAnnotation(key string) bool {
 // reports): a tenant decides how long they are and how many (any prefix counts), up to 256 KiB
 // a Service. It keeps of the snippet annotations the first maxNamed set to more than blanks (in
 // serviceSnippets' order), with a one-byte value, drops those of blanks (they render nothing and
-// no message names them) and counts the others in IngressSnippetsOmittedAnnotation:
+// no message names them) and counts the others in IngressSnippetsOmittedAnnotation, and of
+// Emissary's getambassador.io/config a stand-in (emissaryStandIn) or nothing:
 // net-ingress-snippets judges it to the result and message it gives the whole Service
 // (TestTrimmedAnnotationsAreJudgedAsWhole). A Service already reduced stays as it is.
 func ReduceServiceAnnotations(svc *corev1.Service) {
@@ -246,6 +263,7 @@ func ReduceServiceAnnotations(svc *corev1.Service) {
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
 	}
+	reduceEmissary(a)
 	svc.Annotations = a
 }
 

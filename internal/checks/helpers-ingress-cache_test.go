@@ -153,3 +153,32 @@ func TestHAProxyCORSInjections(t *testing.T) {
 		}
 	}
 }
+
+// TestEmissaryKinds reads Emissary's getambassador.io/config as Emissary does, its documents'
+// kinds, and a value it cannot parse by its kind: lines; the cache's stand-in declares the
+// same global kinds.
+func TestEmissaryKinds(t *testing.T) {
+	cases := map[string]struct {
+		value string
+		kinds string
+	}{
+		"a Mapping is a route of the author's": {"apiVersion: getambassador.io/v3alpha1\nkind: Mapping\nname: a\nprefix: /\nservice: a\n", ""},
+		"an AuthService after a Mapping":       {"---\nkind: Mapping\nname: a\n---\nkind: AuthService\nname: b\n", "AuthService"},
+		"a quoted kind in JSON":                {`{"apiVersion": "ambassador/v1", "kind": "Module", "name": "ambassador"}`, "Module"},
+		"each global kind once, in order":      {"kind: Module\n---\nkind: LogService\n---\nkind: Module\n---\nkind: AuthService\n", "AuthService, LogService, Module"},
+		"a comment is no kind":                 {"# kind: AuthService\nkind: Mapping\n", ""},
+		"a kind in a string is no kind":        {"kind: Mapping\nprefix: 'kind: AuthService'\n", ""},
+		"a document that does not parse":       {"kind: Mapping\n---\nkind: AuthService\nname: [b\n", "AuthService"},
+		"a kind of another case is none":       {"kind: authservice\n", ""},
+		"empty":                                {"", ""},
+	}
+	for name, tc := range cases {
+		got := strings.Join(emissaryKinds(tc.value), ", ")
+		if got != tc.kinds {
+			t.Errorf("%s: emissaryKinds(%q) = %q, want %q", name, tc.value, got, tc.kinds)
+		}
+		if standIn := strings.Join(emissaryKinds(emissaryStandIn(tc.value)), ", "); standIn != tc.kinds {
+			t.Errorf("%s: the cache's stand-in %q declares %q, want %q", name, emissaryStandIn(tc.value), standIn, tc.kinds)
+		}
+	}
+}

@@ -1,11 +1,16 @@
 package checks
 
 import (
+	"bufio"
+	"io"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
@@ -68,12 +73,15 @@ var netIngressSnippets = &engine.Check{
 		"ends them, so such a value fails; and it writes cors-allow-origin as it is into an ACL ({ ... -m reg <value> }) " +
 		"of that condition: a } of its own (not quoted, escaped or part of a word) ends the ACL, and what follows " +
 		"(|| { always_true) sets the CORS headers, Access-Control-Allow-Credentials among them, on every host's " +
-		"responses; such a value fails." + supporting,
+		"responses; such a value fails. Emissary-ingress reads getambassador.io/config on every Service and Ingress as " +
+		"resources of its own, with no RBAC on its CRDs: one that declares an AuthService (which validates every request of " +
+		"every host), a LogService (which receives every request's access log) or the ambassador Module (its system-wide " +
+		"configuration) fails; Mappings, routes of the author's, pass." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header and request-capture (\\#), and quote a } of a cors-allow-origin pattern. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header and request-capture (\\#), and quote a } of a cors-allow-origin pattern. On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -87,8 +95,10 @@ var netIngressSnippets = &engine.Check{
 		case *networkingv1.Ingress:
 			found = append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 			found = append(found, skipperInjections(o.Annotations())...)
+			found = append(found, emissaryInjections(o.Annotations())...)
 		case *corev1.Service:
 			found, what = serviceSnippets(o.Annotations()), "service"
+			found = append(found, emissaryInjections(o.Annotations())...)
 		default:
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress or a Service")
 			return
@@ -640,4 +650,87 @@ func skipEskipLiteral(code string, i int, delimiter byte) int {
 		}
 	}
 	return len(code)
+}
+
+// emissaryConfig is the annotation Emissary-ingress (formerly Ambassador) reads on every Service
+// and Ingress it sees as its own configuration resources, one YAML document each
+// (emissary-ingress/emissary cmd/entrypoint/annotations.go: parseAnnotations takes the
+// snapshot's Services and Ingresses, GetAnnotations parses r.GetAnnotations()["getambassador.io/config"]
+// with kates.ParseManifestsToUnstructured and convertAnnotation makes each document a resource of
+// the parent's namespace). Its documentation gives the annotation as the way to configure it
+// "without needing cluster permissions" for its CRDs: whoever may write a Service may declare
+// any of its resources, with no RBAC on getambassador.io.
+const emissaryConfig = "getambassador.io/config"
+
+// emissaryGlobalKinds are the Emissary resources that configure the proxy as a whole, for every
+// host and Mapping of every namespace, rather than a route of the author's: the ambassador
+// Module ("defines system-wide configuration for Emissary-ingress", topics/running/ambassador),
+// an AuthService ("All requests are validated by the AuthService (unless the Mapping applied to
+// the request sets bypass_auth)"; several are load-balanced round-robin,
+// topics/running/services/auth-service), which then sees every request of every team, headers
+// and optionally body, and decides whether it passes, and a LogService, to which Emissary reports
+// its access logs, with the headers it names (additional_log_headers), for every request
+// (topics/running/services/log-service). A Mapping, Emissary's route, is the annotation's
+// ordinary use and passes. Until December 2026 the annotation was not read.
+var emissaryGlobalKinds = []string{"AuthService", "LogService", "Module"}
+
+// emissaryKinds returns, in emissaryGlobalKinds' order, which of them the Emissary annotation
+// value v declares: it reads v as Emissary does (kates.parseManifests: utilyaml.NewYAMLReader's
+// documents, each's kind read as TypeMeta by sigs.k8s.io/yaml). Emissary drops the whole
+// annotation when a document does not parse; such a value is read by its kind: lines instead, so
+// that no difference between the two readers passes a global kind.
+func emissaryKinds(v string) []string {
+	declared := map[string]bool{}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(v)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		var tm metav1.TypeMeta
+		if err == nil {
+			err = yaml.Unmarshal(doc, &tm)
+		}
+		if err != nil {
+			for line := range strings.SplitSeq(v, "\n") {
+				k, ok := strings.CutPrefix(strings.TrimSpace(line), "kind:")
+				if ok {
+					declared[strings.Trim(strings.TrimSpace(k), `"'`)] = true
+				}
+			}
+			break
+		}
+		declared[tm.Kind] = true
+	}
+	var out []string
+	for _, k := range emissaryGlobalKinds {
+		if declared[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// emissaryInjections returns the Emissary annotation, with the global kinds it declares, when it
+// declares any (emissaryKinds).
+func emissaryInjections(annotations map[string]string) []string {
+	v, ok := annotations[emissaryConfig]
+	if !ok {
+		return nil
+	}
+	if kinds := emissaryKinds(v); len(kinds) > 0 {
+		return []string{emissaryConfig + " configures Emissary for every host (" + strings.Join(kinds, ", ") + ")"}
+	}
+	return nil
+}
+
+// emissaryStandIn is what the operator's cache keeps of the Emissary annotation value v: one
+// document a global kind it declares, which emissaryKinds reads alike, or "" when it declares
+// none.
+func emissaryStandIn(v string) string {
+	var docs []string
+	for _, k := range emissaryKinds(v) {
+		docs = append(docs, "kind: "+k+"\n")
+	}
+	return strings.Join(docs, "---\n")
 }
