@@ -54,7 +54,7 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 // longIngress makes an Ingress's annotations as long as a tenant may: 12 more snippet
 // annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
 // syntax, 12 mirror-hosts that carry none and 12 HAProxy request-set-headers, half of which end
-// their quotes, 12 HAProxy set-hosts, path-rewrites, request-redirects, src-ip-headers and request-captures, half of which comment out their
+// their quotes, 12 HAProxy set-hosts, path-rewrites, request-redirects, src-ip-headers, request-captures and auth-realms, half of which comment out their
 // condition, and 12 cors-allow-headers (cors-allow-origins), half of which end their quotes (close their ACL), under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
@@ -95,6 +95,7 @@ func longIngress(a map[string]string) {
 		a[fmt.Sprintf("tenant-%02d.example.com/request-redirect", i)] = "https://" + strings.Repeat("r", 2<<10) + ".example.com" + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/src-ip-header", i)] = "X-" + strings.Repeat("i", 2<<10) + ")" + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/request-capture", i)] = "req.hdr(" + strings.Repeat("c", 2<<10) + ") len 64 " + comment
+		a[fmt.Sprintf("tenant-%02d.example.com/auth-realm", i)] = strings.Repeat("r", 2<<10) + comment
 		// And 12 HAProxy cors-allow-headers, half of which end their quotes, and 12
 		// cors-allow-origins, half of which close their ACL and half of which quote the brace.
 		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-headers", i)] = "X-" + strings.Repeat("h", 2<<10) + quote + "#"

@@ -20,7 +20,8 @@ import (
 // annotations make the cache trim the others (a bare response-set-header); one whose values
 // stay inside the quotes passes. Its set-host and path-rewrite go into rules as they are, unquoted,
 // with the same condition after them: a # comments it out. One set-host with a # fails, so does a
-// bare path-rewrite on an Ingress the cache trims, one request-redirect and one request-capture.
+// bare path-rewrite on an Ingress the cache trims, one request-redirect, one request-capture and
+// one bare auth-realm.
 // Its cors-allow-headers goes between quotes, its cors-allow-origin into an ACL of that condition:
 // one that ends the quotes fails, so does a bare cors-allow-origin with a } of its own on an
 // Ingress the cache trims; web's plain ones (and its src-ip-header, a quantifier's braces and
@@ -39,11 +40,12 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"padded-rewrite": paddedRewrite,
 		"redirect":       {"haproxy.org/request-redirect": "https://shop.example.net #"},
 		"capture":        {"haproxy.org/request-capture": "req.hdr(authorization) len 512 #"},
+		"realm":          {"haproxy.org/auth-type": "basic-auth", "auth-realm": "Corporate-SSO#"},
 		"cors-headers":   {"haproxy.org/cors-enable": "true", "haproxy.org/cors-allow-headers": `X-Tenant"#`},
 		"padded-cors":    paddedCORS,
 		"web": {"haproxy.org/request-set-header": `X-Tenant shop`, "haproxy.org/set-host": "shop.internal",
 			"haproxy.org/path-rewrite": `^/api/(.*) /\1`, "haproxy.org/src-ip-header": "X-Real-IP",
-			"haproxy.org/request-capture": "req.hdr(user-agent)", "haproxy.org/cors-enable": "true",
+			"haproxy.org/request-capture": "req.hdr(user-agent)", "haproxy.org/cors-enable": "true", "haproxy.org/auth-realm": "Shop Admin",
 			"haproxy.org/cors-allow-origin": `^https://[a-z]{3}\.example\.com$`, "haproxy.org/cors-allow-headers": `"X-Tenant, Authorization"`},
 	}
 	prefix := networkingv1.PathTypePrefix
@@ -74,11 +76,13 @@ func TestIngressSetHeaderQuoteFailsTheReport(t *testing.T) {
 		"ingress injects configuration into its controller: haproxy.org/cors-allow-headers ends its quoted HAProxy value")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "padded-cors",
 		"ingress injects configuration into its controller: cors-allow-origin closes its HAProxy ACL")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "realm",
+		"ingress injects configuration into its controller: auth-realm comments out its HAProxy rule's condition")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 8 {
-		t.Errorf("want the 2 Ingresses whose set-header ends its quotes, the 4 whose set-host, path-rewrite, request-redirect or request-capture comments out its condition, the one whose cors-allow-headers ends its quotes and the one whose cors-allow-origin closes its ACL failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 9 {
+		t.Errorf("want the 2 Ingresses whose set-header ends its quotes, the 5 whose set-host, path-rewrite, request-redirect, request-capture or auth-realm comments out its condition, the one whose cors-allow-headers ends its quotes and the one whose cors-allow-origin closes its ACL failing and web passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 }

@@ -68,7 +68,8 @@ var netIngressSnippets = &engine.Check{
 		"backslash escapes makes the condition a comment, so every host's Host header (path) is rewritten, every host redirects " +
 		"to the tenant's site or takes its clients' addresses from a header they send; such a value fails. So does a line of " +
 		"request-capture (any prefix, or bare) with such a #, which it writes alike as a capture rule's sample: with a len of " +
-		"its own before the #, every host's header goes into the controller's logs. It takes the blanks out of cors-allow-headers " +
+		"its own before the #, every host's header goes into the controller's logs, and an auth-realm with one, written alike " +
+		"as an auth rule's realm: every host's requests are answered 401. It takes the blanks out of cors-allow-headers " +
 		"and puts it between double quotes (keeping a quote it starts or ends with), before the same condition: a \" inside " +
 		"ends them, so such a value fails; and it writes cors-allow-origin as it is into an ACL ({ ... -m reg <value> }) " +
 		"of that condition: a } of its own (not quoted, escaped or part of a word) ends the ACL, and what follows " +
@@ -81,7 +82,7 @@ var netIngressSnippets = &engine.Check{
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header and request-capture (\\#), and quote a } of a cors-allow-origin pattern. On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and quote a } of a cors-allow-origin pattern. On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -284,8 +285,12 @@ func endsHAProxyQuote(v string) bool {
 // (pkg/annotations/ingress/reqCapture.go: rules.ReqCapture{Expression: sample}; rules/reqCapture.go:
 // CaptureSample: r.Expression, then FrontendHTTPRequestRuleCreate(..., ingressACL)): a sample with a
 // len of its own and a # ("req.hdr(authorization) len 512 #") captures that header of every request
-// of every host into the controller's logs; until December 2026 it was not read.
-var haproxyTechUnquoted = []string{"set-host", "path-rewrite", "request-redirect", "src-ip-header", "request-capture"}
+// of every host into the controller's logs; until December 2026 it was not read. And auth-realm,
+// its blanks made - (basicAuth.go), as the realm of an http-request auth rule
+// (rules/reqBasicAuth.go; config-parser's Auth.String writes "auth realm <realm> if <condition>"):
+// with a # every request of every host is answered 401 with the author's realm, an outage of
+// every team and a prompt for their users' passwords; until December 2026 it was not read.
+var haproxyTechUnquoted = []string{"set-host", "path-rewrite", "request-redirect", "src-ip-header", "request-capture", "auth-realm"}
 
 // haproxyTechCORSHeaders is the HAProxy Kubernetes Ingress Controller's cors-allow-headers, which
 // it writes, its blanks taken out, between double quotes, adding a quote only where the value
