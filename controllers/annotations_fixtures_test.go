@@ -97,11 +97,11 @@ func longIngress(a map[string]string) {
 		a[fmt.Sprintf("tenant-%02d.example.com/request-capture", i)] = "req.hdr(" + strings.Repeat("c", 2<<10) + ") len 64 " + comment
 		a[fmt.Sprintf("tenant-%02d.example.com/auth-realm", i)] = strings.Repeat("r", 2<<10) + comment
 		// And 12 HAProxy cors-allow-headers, half of which end their quotes, and 12
-		// cors-allow-origins, half of which close their ACL and half of which quote the brace.
+		// cors-allow-origins, half of which close their ACL and half of which keep the brace in a word.
 		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-headers", i)] = "X-" + strings.Repeat("h", 2<<10) + quote + "#"
 		brace := "}"
 		if i%2 == 1 {
-			brace = `"}"`
+			brace = `}x`
 		}
 		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-origin", i)] = "^https://" + strings.Repeat("o", 2<<10) + "$ " + brace + " || { always_true"
 	}

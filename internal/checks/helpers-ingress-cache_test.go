@@ -105,7 +105,8 @@ func FuzzSkipperStandIn(f *testing.F) {
 
 // TestHAProxyCORSInjections reads the HAProxy Kubernetes Ingress Controller's cors-allow-origin
 // and cors-allow-headers as HAProxy reads what the controller makes of them: a } is a word of its
-// own, unquoted and unescaped, before any comment, to end the ACL; a " ends the quotes only
+// own before any comment, quoted, escaped or not (HAProxy's condition parser sees words already
+// unquoted), to end the ACL; a " ends the quotes only
 // inside the quotes the controller adds, after the blanks are taken out.
 func TestHAProxyCORSInjections(t *testing.T) {
 	origins := map[string]struct {
@@ -116,8 +117,11 @@ func TestHAProxyCORSInjections(t *testing.T) {
 		"a brace at the end closes it":                {`x }`, true},
 		"a brace after a line break closes it":        {"x\n}", true},
 		"a quantifier's braces are a pattern's":       {`^https://[a-z]{3,8}\.example\.com$`, false},
-		"a quoted brace is a pattern":                 {`x "}" '}'`, false},
-		"an escaped brace is a pattern":               {`x \}`, false},
+		"a quoted brace closes it too":                {`x "}" || { always_true`, true},
+		"a single-quoted brace closes it too":         {`x '}'`, true},
+		"an escaped brace closes it too":              {`x \}`, true},
+		"a quoted brace with a blank is a pattern":    {`x "} "`, false},
+		"an empty quoted word is no brace":            {`x "" y`, false},
 		"a brace in a comment closes nothing":         {`x # }`, false},
 		"a brace on the line after a comment does":    {"x #\n}", true},
 		"a brace inside a word is the word's":         {`x}y {x}`, false},

@@ -72,7 +72,7 @@ var netIngressSnippets = &engine.Check{
 		"as an auth rule's realm: every host's requests are answered 401. It takes the blanks out of cors-allow-headers " +
 		"and puts it between double quotes (keeping a quote it starts or ends with), before the same condition: a \" inside " +
 		"ends them, so such a value fails; and it writes cors-allow-origin as it is into an ACL ({ ... -m reg <value> }) " +
-		"of that condition: a } of its own (not quoted, escaped or part of a word) ends the ACL, and what follows " +
+		"of that condition: a } of its own (a word, quoted, escaped or not) ends the ACL, and what follows " +
 		"(|| { always_true) sets the CORS headers, Access-Control-Allow-Credentials among them, on every host's " +
 		"responses; such a value fails. Emissary-ingress reads getambassador.io/config on every Service and Ingress as " +
 		"resources of its own, with no RBAC on its CRDs: one that declares an AuthService (which validates every request of " +
@@ -82,7 +82,7 @@ var netIngressSnippets = &engine.Check{
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and quote a } of a cors-allow-origin pattern. On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -322,16 +322,19 @@ func endsCORSQuote(v string) bool {
 }
 
 // closesHAProxyACL reports whether v, the value of haproxyTechCORSOrigin, holds a } that ends the
-// anonymous ACL it is put in: a word of its own (HAProxy takes { and } as words only, so the
-// braces of a quantifier, [a-z]{3}, are a pattern's), neither quoted nor escaped, and before a #
-// that starts a comment on its line (HAProxy's configuration manual, "Quoting and escaping").
+// anonymous ACL it is put in: a word that is } once HAProxy's configuration parser has taken its
+// quotes and backslashes out (HAProxy's configuration manual, "Quoting and escaping"), before a #
+// that starts a comment on its line. HAProxy's condition parser looks for the word "}" among
+// words already unquoted (src/acl.c parse_acl_cond: strcmp(args[arg_end], "}")), so neither
+// quotes nor a backslash keep a } a pattern's; braces inside a word are (a quantifier,
+// [a-z]{3}). Until December 2026 a quoted or escaped } was taken for a pattern's, and passed.
 func closesHAProxyACL(v string) bool {
 	var word []byte
-	literal := false // the word has a quoted or escaped byte
+	started := false // a word is under way (a quote pair alone makes an empty one)
 	dquote, squote := false, false
 	end := func() bool {
-		closes := !literal && string(word) == "}"
-		word, literal = word[:0], false
+		closes := started && string(word) == "}"
+		word, started = word[:0], false
 		return closes
 	}
 	for i := 0; i < len(v); i++ {
@@ -339,11 +342,11 @@ func closesHAProxyACL(v string) bool {
 		switch {
 		case c == '\\' && !squote && i+1 < len(v):
 			i++
-			word, literal = append(word, v[i]), true
+			word, started = append(word, v[i]), true
 		case c == '"' && !squote:
-			dquote, literal = !dquote, true
+			dquote, started = !dquote, true
 		case c == '\'' && !dquote:
-			squote, literal = !squote, true
+			squote, started = !squote, true
 		case dquote || squote:
 			word = append(word, c)
 		case c == '#':
@@ -358,7 +361,7 @@ func closesHAProxyACL(v string) bool {
 				return true
 			}
 		default:
-			word = append(word, c)
+			word, started = append(word, c), true
 		}
 	}
 	return end()
