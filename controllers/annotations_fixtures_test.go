@@ -77,6 +77,13 @@ func longIngress(a map[string]string) {
 		// that carry none, which no check reads.
 		a[fmt.Sprintf("tenant-%02d.example.com/auth-url", i)] = "http://auth.example/;" + strings.Repeat("x", 2<<10)
 		a[fmt.Sprintf("tenant-%02d.example.com/mirror-host", i)] = strings.Repeat("m", 2<<10) + ".example.com"
+		// And 12 permanent-redirects, half of which end their return directive (a ;) and half
+		// of which carry a fragment's #, the URL's own.
+		redirect := "; return 200"
+		if i%2 == 1 {
+			redirect = "#top"
+		}
+		a[fmt.Sprintf("tenant-%02d.example.com/permanent-redirect", i)] = "https://" + strings.Repeat("d", 2<<10) + ".example.com/" + redirect
 		// And 12 HAProxy request-set-headers, half of which end their quotes (the cache keeps
 		// them as the auth-urls above) and half of which do not, a quote escaped.
 		quote := `"`

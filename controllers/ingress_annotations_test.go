@@ -20,9 +20,10 @@ import (
 // the operator's memory with them, up to 256 KiB an Ingress. It now keeps, past 16 KiB, what
 // the checks read of them, bounded: 12 Ingresses of 60 annotations of 4000 bytes (234 KiB
 // each) stay under 24 KiB each in the cache, and the snippet of one (a 100 KiB
-// configuration-snippet among 10 snippet annotations and 34 others) and the auth-url
-// injection of another still fail, with the message the whole Ingress gives, while the others
-// pass.
+// configuration-snippet among 10 snippet annotations and 34 others), the auth-url injection of
+// another and the permanent-redirect injection (CVE-2023-5044) of a third still fail, with the
+// message the whole Ingress gives, while the others, one with a plain redirect URL whose
+// fragment has a #, pass.
 func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-large", "inglarge"
@@ -48,6 +49,11 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 		case 1:
 			name = "injection"
 			a["nginx.ingress.kubernetes.io/auth-url"] = "http://auth.example/ok;\n" + strings.Repeat("x", 2000)
+		case 2:
+			name = "redirect"
+			a["nginx.ingress.kubernetes.io/permanent-redirect"] = "https://shop.example.com/; } location /t { return 200 " + strings.Repeat("x", 2000)
+		case 3:
+			a["nginx.ingress.kubernetes.io/permanent-redirect"] = "https://docs.example.com/guide#install"
 		}
 		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
 			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: name + ".example.com"}}}}
@@ -62,12 +68,14 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 			"nginx.ingress.kubernetes.io/z3-snippet and 5 more")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "injection",
 		"nginx.ingress.kubernetes.io/auth-url carries nginx configuration syntax")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "redirect",
+		"nginx.ingress.kubernetes.io/permanent-redirect carries nginx configuration syntax")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 2 {
-		t.Errorf("want the 2 Ingresses with snippets failing and %d passing, got %d failing findings: %+v", count-2, got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 3 {
+		t.Errorf("want the 3 Ingresses with snippets or injections failing and %d passing, got %d failing findings: %+v", count-3, got, rep.Status.Findings)
 	}
 
 	// What the cache holds of the Ingresses, as JSON.

@@ -186,3 +186,30 @@ func TestEmissaryKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestBreaksNginxWord reads a permanent-redirect as nginx reads the bare word ingress-nginx before
+// 1.9.0 wrote it as: a ;, a brace, a blank or a quote ends it; a URL's fragment # does not.
+func TestBreaksNginxWord(t *testing.T) {
+	cases := map[string]struct {
+		value  string
+		breaks bool
+	}{
+		"a plain URL":                   {"https://docs.example.com/guide?lang=en", false},
+		"a fragment's #":                {"https://docs.example.com/guide#install", false},
+		"a variable":                    {"https://$host/new$request_uri", false},
+		"a ; ends the directive":        {"https://a.example.com/;return 200", true},
+		"a brace":                       {"https://a.example.com/{", true},
+		"a blank is another word":       {"https://a.example.com/ x", true},
+		"a line break":                  {"https://a.example.com/\nx", true},
+		"a quote":                       {`"https://a.example.com/"`, true},
+		"blanks around are not counted": {"  https://a.example.com/\n", false},
+	}
+	for name, tc := range cases {
+		if got := breaksNginxWord(tc.value); got != tc.breaks {
+			t.Errorf("%s: breaksNginxWord(%q) = %v, want %v", name, tc.value, got, tc.breaks)
+		}
+	}
+	if k := "custom.io/permanent-redirect"; !injects(k, injectionStandIn(k)) {
+		t.Errorf("the cache's stand-in %q of %s injects nothing", injectionStandIn(k), k)
+	}
+}

@@ -43,7 +43,8 @@ var netIngressSnippets = &engine.Check{
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
-		"it ends the directive and adds its own. Those are read under any prefix too (a custom prefix is not in view): " +
+		"it ends the directive and adds its own. So does a permanent-redirect that ingress-nginx before 1.9.0 wrote alike " +
+		"(CVE-2023-5044) with a ;, a brace, a blank or a quote (a URL's fragment # is the URL's). Those are read under any prefix too (a custom prefix is not in view): " +
 		"other controllers that use the same names (HAProxy Ingress, Traefik 1.x) take URLs there, which pass. " +
 		"Skipper reads zalando.org/skipper-filter (and zalando.org/ratelimit) as arbitrary filters and zalando.org/skipper-routes as " +
 		"whole routes of the author's: a lua() filter runs the author's code in the proxy and reads its files (inline Lua was on by " +
@@ -82,7 +83,7 @@ var netIngressSnippets = &engine.Check{
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target and mirror-host plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target, mirror-host and permanent-redirect plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -212,6 +213,30 @@ var ingressInjectable = []string{"auth-url", "auth-tls-match-cn", "mirror-target
 // nginxSyntax are the characters that end or open an nginx directive or block, comment out the
 // rest of a line, or close a quoted string: none belongs in a URL, a host or a common name.
 const nginxSyntax = "\n\r;{}#\"'"
+
+// nginxRedirect is ingress-nginx's permanent-redirect, which versions before 1.9.0 wrote as it
+// is, unquoted, as the URL of a return directive of the Ingress's location (rootfs/etc/nginx/template/nginx.tmpl:
+// return {{ $location.Redirect.Code }} {{ $location.Redirect.URL }};), CVE-2023-5044
+// (kubernetes/ingress-nginx#10572, fixed by the annotation validation of 1.9.0): a ; ends the
+// directive, and what follows is configuration of the author's, Lua that reads the controller's
+// token among it. Read under any prefix, as ingressInjectable's are, and judged by
+// breaksNginxWord: a URL's # is the URL's in nginx, where only a # that starts a word is a
+// comment, and redirect targets carry fragments. Until December 2026 it was not read.
+const nginxRedirect = "permanent-redirect"
+
+// nginxRedirectKey reports whether key names nginxRedirect under any prefix.
+func nginxRedirectKey(key string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && name == nginxRedirect
+}
+
+// breaksNginxWord reports whether v, written as one bare word of an nginx directive, ends it or
+// the directive: a ; or a brace (nginx's lexer ends a word at ; and {), a blank or a line break
+// (another word), or a quote (one that opens a quoted word). Blanks around v are not counted.
+// None belongs in a URL, which encodes them.
+func breaksNginxWord(v string) bool {
+	return strings.ContainsAny(strings.TrimSpace(v), ";{} \t\r\n\"'")
+}
 
 // injectsNginx reports whether v, the value of an ingressInjectable annotation, carries nginx
 // syntax: blanks around it (a YAML block scalar's trailing line break) end no directive and open
@@ -403,12 +428,12 @@ func commentsHAProxyCondition(v string) bool {
 
 // injectionKey reports whether the check judges key's value for injected configuration:
 // ingressInjectableKey's, judged by injectsNginx, haproxyTechQuoted's, by endsHAProxyQuote,
-// haproxyTechUnquoted's, by commentsHAProxyCondition, haproxyTechCORSHeaders', by endsCORSQuote,
+// nginxRedirect's, by breaksNginxWord, haproxyTechUnquoted's, by commentsHAProxyCondition, haproxyTechCORSHeaders', by endsCORSQuote,
 // and haproxyTechCORSOrigin's, by closesHAProxyACL (the last two under any prefix or none). The cache keeps such keys when it
 // trims an Ingress's annotations (IngressReadsAnnotation), and of them only those injects
 // reports, with injectionStandIn.
 func injectionKey(key string) bool {
-	return ingressInjectableKey(key) || haproxyTechQuotedKey(key) || haproxyTechKey(key, haproxyTechUnquoted) ||
+	return ingressInjectableKey(key) || nginxRedirectKey(key) || haproxyTechQuotedKey(key) || haproxyTechKey(key, haproxyTechUnquoted) ||
 		haproxyTechKey(key, []string{haproxyTechCORSHeaders, haproxyTechCORSOrigin})
 }
 
@@ -423,6 +448,8 @@ func injects(key, v string) bool {
 		return endsCORSQuote(v)
 	case haproxyTechKey(key, []string{haproxyTechCORSOrigin}):
 		return closesHAProxyACL(v)
+	case nginxRedirectKey(key):
+		return breaksNginxWord(v)
 	}
 	return ingressInjectableKey(key) && injectsNginx(v)
 }
