@@ -209,7 +209,9 @@ func TestBreaksNginxWord(t *testing.T) {
 			t.Errorf("%s: breaksNginxWord(%q) = %v, want %v", name, tc.value, got, tc.breaks)
 		}
 	}
-	if k := "custom.io/permanent-redirect"; !injects(k, injectionStandIn(k)) {
-		t.Errorf("the cache's stand-in %q of %s injects nothing", injectionStandIn(k), k)
+	for _, k := range []string{"custom.io/permanent-redirect", "nginx.ingress.kubernetes.io/temporal-redirect"} {
+		if !injects(k, injectionStandIn(k)) {
+			t.Errorf("the cache's stand-in %q of %s injects nothing", injectionStandIn(k), k)
+		}
 	}
 }

@@ -43,7 +43,7 @@ var netIngressSnippets = &engine.Check{
 		"wrote into the configuration unchecked (auth-url, CVE-2025-24514; auth-tls-match-cn, " +
 		"CVE-2025-1097; mirror-target and mirror-host, CVE-2025-1098) whose value carries nginx " +
 		"configuration syntax (a line break, ;, {, }, # or a quote), which no URL or common name needs: " +
-		"it ends the directive and adds its own. So does a permanent-redirect that ingress-nginx before 1.9.0 wrote alike " +
+		"it ends the directive and adds its own. So does a permanent-redirect (temporal-redirect) that ingress-nginx before 1.9.0 wrote alike " +
 		"(CVE-2023-5044) with a ;, a brace, a blank or a quote (a URL's fragment # is the URL's). Those are read under any prefix too (a custom prefix is not in view): " +
 		"other controllers that use the same names (HAProxy Ingress, Traefik 1.x) take URLs there, which pass. " +
 		"Skipper reads zalando.org/skipper-filter (and zalando.org/ratelimit) as arbitrary filters and zalando.org/skipper-routes as " +
@@ -83,7 +83,7 @@ var netIngressSnippets = &engine.Check{
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
 		"Ingress Controller, --disable-config-keywords=* on HAProxy Ingress, --disable-config-snippets=backend or all on the " +
-		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target, mirror-host and permanent-redirect plain " +
+		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target, mirror-host, permanent-redirect and temporal-redirect plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters).",
@@ -214,20 +214,22 @@ var ingressInjectable = []string{"auth-url", "auth-tls-match-cn", "mirror-target
 // rest of a line, or close a quoted string: none belongs in a URL, a host or a common name.
 const nginxSyntax = "\n\r;{}#\"'"
 
-// nginxRedirect is ingress-nginx's permanent-redirect, which versions before 1.9.0 wrote as it
+// nginxRedirects are ingress-nginx's permanent-redirect, which versions before 1.9.0 wrote as it
 // is, unquoted, as the URL of a return directive of the Ingress's location (rootfs/etc/nginx/template/nginx.tmpl:
 // return {{ $location.Redirect.Code }} {{ $location.Redirect.URL }};), CVE-2023-5044
 // (kubernetes/ingress-nginx#10572, fixed by the annotation validation of 1.9.0): a ; ends the
 // directive, and what follows is configuration of the author's, Lua that reads the controller's
 // token among it. Read under any prefix, as ingressInjectable's are, and judged by
 // breaksNginxWord: a URL's # is the URL's in nginx, where only a # that starts a word is a
-// comment, and redirect targets carry fragments. Until December 2026 it was not read.
-const nginxRedirect = "permanent-redirect"
+// comment, and redirect targets carry fragments. temporal-redirect fills the same URL
+// (internal/ingress/annotations/redirect: Config.URL, TestTemporalRedirect) and is written alike.
+// Until December 2026 neither was read.
+var nginxRedirects = []string{"permanent-redirect", "temporal-redirect"}
 
-// nginxRedirectKey reports whether key names nginxRedirect under any prefix.
+// nginxRedirectKey reports whether key names one of nginxRedirects under any prefix.
 func nginxRedirectKey(key string) bool {
 	prefix, name, prefixed := strings.Cut(key, "/")
-	return prefixed && prefix != "" && name == nginxRedirect
+	return prefixed && prefix != "" && slices.Contains(nginxRedirects, name)
 }
 
 // breaksNginxWord reports whether v, written as one bare word of an nginx directive, ends it or
@@ -428,7 +430,7 @@ func commentsHAProxyCondition(v string) bool {
 
 // injectionKey reports whether the check judges key's value for injected configuration:
 // ingressInjectableKey's, judged by injectsNginx, haproxyTechQuoted's, by endsHAProxyQuote,
-// nginxRedirect's, by breaksNginxWord, haproxyTechUnquoted's, by commentsHAProxyCondition, haproxyTechCORSHeaders', by endsCORSQuote,
+// nginxRedirects', by breaksNginxWord, haproxyTechUnquoted's, by commentsHAProxyCondition, haproxyTechCORSHeaders', by endsCORSQuote,
 // and haproxyTechCORSOrigin's, by closesHAProxyACL (the last two under any prefix or none). The cache keeps such keys when it
 // trims an Ingress's annotations (IngressReadsAnnotation), and of them only those injects
 // reports, with injectionStandIn.
