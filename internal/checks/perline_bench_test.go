@@ -100,3 +100,15 @@ func TestRedisACLLinesReadTheScriptsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisACLUsersAreNamedAFew: a finding of an ACL file's passwords named every user, so a
+// ConfigMap of 4,000 users made a 100 KB message in the report, the PolicyReport and each alert.
+// It names the first few and counts the rest, as credentialSettings does.
+func TestRedisACLUsersAreNamedAFew(t *testing.T) {
+	text := perLineInputs["acl users"](4000)
+	got := keyCredential("redis.conf", text, false, map[string]string{"redis.conf": text})
+	want := "sets user u0's password, user u1's password, user u2's password, 3997 more"
+	if got != want {
+		t.Errorf("keyCredential of 4,000 ACL users = %.300q (%d bytes), want %q", got, len(got), want)
+	}
+}

@@ -346,6 +346,11 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		return "sets " + strings.Join(names, ", ")
 	}
 	if names := redisPasswordDirectives(v, scripts); len(names) > 0 {
+		// An ACL file names a user a line: name the first few (as credentialSettings does), so
+		// that 4,000 users do not make a message of 4,000 names in every report and alert.
+		if more := len(names) - maxSettingsNamed; more > 0 {
+			names = append(names[:maxSettingsNamed], fmt.Sprintf("%d more", more))
+		}
 		return "sets " + strings.Join(names, ", ")
 	}
 	if sqlFile(k) || !script && sqlContent(k, v) {
