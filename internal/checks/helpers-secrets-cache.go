@@ -29,6 +29,14 @@ const (
 	// annotations (kubectl's last-applied-configuration among them unless it holds the data as
 	// it is, which the cache drops).
 	configMapKeptWhole = 16 << 10
+	// configMapDenseWork bounds the work (credentialWork) of the credential rules on a
+	// ConfigMap kept whole by its size: the check reads such a ConfigMap again at every
+	// evaluation of its namespace, and 16 KiB of text a tenant chooses (configMapCredentialWork)
+	// cost them about 270 ms each time, 27 s an evaluation for 100 such ConfigMaps, while the
+	// namespace's lock and a reconcile worker are held. Past it the cache digests the ConfigMap,
+	// once per content (digestMemo), as it does a larger one. ../shared/corpus's ConfigMaps of up
+	// to 16 KiB take at most 62,828 units (TestCorpusConfigMapsAreReadWhole).
+	configMapDenseWork = 256 << 10
 	// configMapKeptValues bounds the keys and values a digest keeps of the data keys a workload
 	// may take as a credential (digestCandidates), smallest first.
 	configMapKeptValues = 4 << 10
@@ -39,6 +47,10 @@ const (
 	// last-applied-configuration, whose key it keeps with an empty value).
 	configMapKeptAnnotations = 4 << 10
 )
+
+// keptWholeWhy says which ConfigMaps the operator keeps whole, for the messages of what it did
+// not keep.
+var keptWholeWhy = fmt.Sprintf("it keeps a ConfigMap whole up to %d KiB and %d units of the credential rules' work, a digest of any other", configMapKeptWhole>>10, configMapDenseWork)
 
 // ConfigMapDigestAnnotation holds, on a ConfigMap in the operator's informer cache, the digest
 // (configMapDigest, as JSON) of the ConfigMap it was before the cache left out its data. The
@@ -82,6 +94,9 @@ type configMapDigest struct {
 	// Panic is what the check's rules panicked with on the whole ConfigMap: the check is
 	// NotAssessed, as the engine judges a check that panics.
 	Panic string `json:"panic,omitempty"`
+	// Dense is set on the digest of a ConfigMap no larger than configMapKeptWhole, digested
+	// for the credential rules' work on it (configMapDenseWork).
+	Dense bool `json:"dense,omitempty"`
 	// unreadable is set on a digest CachedConfigMap could not decode.
 	unreadable bool
 }
@@ -163,7 +178,7 @@ func contentKey(cm *corev1.ConfigMap, limits digestLimits) ([sha256.Size]byte, b
 	for k, v := range cm.Annotations {
 		size += len(k) + len(v)
 	}
-	if size <= limits.whole {
+	if size <= limits.whole && !dense(cm, limits) {
 		return [sha256.Size]byte{}, false
 	}
 	h := sha256.New()
@@ -197,13 +212,33 @@ func contentKey(cm *corev1.ConfigMap, limits digestLimits) ([sha256.Size]byte, b
 	return key, true
 }
 
-// digestLimits are the bounds of what DigestConfigMap keeps (tests lower them), and of the
-// work of the credential rules on a ConfigMap it digests (configMapCredentialWork; none when
-// negative).
-type digestLimits struct{ whole, values, names, annotations, work int }
+// digestLimits are the bounds of what DigestConfigMap keeps (tests lower them), of the work of
+// the credential rules on a ConfigMap it digests (configMapCredentialWork; none when negative),
+// and of their work on a ConfigMap it keeps whole by its size (configMapDenseWork; no bound
+// when zero or negative).
+type digestLimits struct{ whole, values, names, annotations, work, dense int }
 
 var keptLimits = digestLimits{whole: configMapKeptWhole, values: configMapKeptValues, names: configMapKeptNames,
-	annotations: configMapKeptAnnotations, work: configMapCredentialWork}
+	annotations: configMapKeptAnnotations, work: configMapCredentialWork, dense: configMapDenseWork}
+
+// dense reports whether the credential rules' work on cm's data and annotations (credentialWork
+// of each, as the check reads them) is past limits.dense: a ConfigMap small enough to keep whole
+// that the cache digests all the same (configMapDenseWork). It costs one pass of the rules'
+// keywords over the text, no regex.
+func dense(cm *corev1.ConfigMap, limits digestLimits) bool {
+	if limits.dense <= 0 {
+		return false
+	}
+	left := limits.dense
+	for _, m := range []map[string]string{cm.Data, cm.Annotations} {
+		for k, v := range m {
+			if left -= credentialWork(k, v, left); left < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // localFindings are the findings of sec-configmap-credentials on cm that depend on cm alone,
 // read within b (a variable, for a test of a check that panics).
@@ -238,10 +273,13 @@ func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) 
 		annotations += len(k) + len(v)
 	}
 	size += annotations
-	if size <= limits.whole {
-		return false
-	}
 	d := &configMapDigest{}
+	if size <= limits.whole {
+		if !dense(cm, limits) {
+			return false
+		}
+		d.Dense = true
+	}
 	defer func() {
 		// The transform runs in the informer's goroutine, where a panic would end the
 		// operator, and a tenant's ConfigMap would do it again at every start: the check says
@@ -371,6 +409,9 @@ func CachedConfigMap(cm *corev1.ConfigMap, apiVersion string) *engine.Object {
 	o := engine.NewObject(&c, apiVersion, "ConfigMap")
 	o.Digest = d
 	why := fmt.Sprintf("the operator does not keep a ConfigMap's data over %d KiB (its informer cache keeps a digest of what the built-in checks read)", configMapKeptWhole>>10)
+	if d.Dense {
+		why = fmt.Sprintf("the operator does not keep a ConfigMap's data that would cost the credential rules over %d units of work at each evaluation (%s)", configMapDenseWork, keptWholeWhy)
+	}
 	o.Withheld = []engine.WithheldField{
 		{Kind: "ConfigMap", Path: []string{"data"}, Why: why},
 		{Kind: "ConfigMap", Path: []string{"binaryData"}, Why: why},
@@ -405,8 +446,8 @@ func (d *configMapDigest) truncatedTaken(injections []envInjection, cm *corev1.C
 		_, kept := cm.Data[in.Key]
 		_, unkept := d.Unkept[in.Key]
 		if in.Key == "" || !kept && !unkept && !slices.Contains(d.BinaryKeys, in.Key) {
-			return fmt.Sprintf("%s/%s container %s takes keys of the ConfigMap, of more than the operator keeps (the ConfigMap is over %d KiB); what they hold was not read",
-				in.workload.Kind, in.workload.Name, in.container, configMapKeptWhole>>10)
+			return fmt.Sprintf("%s/%s container %s takes keys of the ConfigMap, of more than the operator keeps (%s); what they hold was not read",
+				in.workload.Kind, in.workload.Name, in.container, keptWholeWhy)
 		}
 	}
 	return ""

@@ -469,6 +469,62 @@ func TestConfigMapsPastTheCredentialWorkAreNotAssessed(t *testing.T) {
 	}
 }
 
+// TestSmallDenseConfigMapsAreDigested: the cache kept a ConfigMap of up to 16 KiB whole, and the
+// check ran every credential rule on it again at each evaluation of its namespace: 16 KiB of
+// gitleaks' keywords, each followed by a token, cost ~270 ms a time, ~27 s an evaluation for
+// 100 of them. Past configMapDenseWork it is digested, once per content, as a larger one is,
+// and judged from the digest as from the whole ConfigMap; ordinary text of 16 KiB is kept whole.
+func TestSmallDenseConfigMapsAreDigested(t *testing.T) {
+	defer func(m *configMapMemo) { digestMemo = m }(digestMemo)
+	digestMemo = &configMapMemo{lru: lru.New(digestMemoSize)}
+	keywords := gitleaksKeywords(t)
+	ordinary := testgen.HarmlessConfigMap("", "", 1<<20, rand.New(rand.NewPCG(3, 4))).Data["notes-0.txt"]
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	judge := func(o *engine.Object) engine.Result {
+		t.Helper()
+		ev := plan.Evaluate(engine.NewInventory([]*engine.Object{o}, true), nil,
+			engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true})
+		if len(ev.Results) != 1 {
+			t.Fatalf("want one result, got %+v", ev.Results)
+		}
+		return ev.Results[0]
+	}
+	for name, tc := range map[string]struct {
+		data   map[string]string
+		digest bool
+		want   engine.Status // 0: as the whole ConfigMap is judged, whatever that is
+	}{
+		"dense text of 8 KiB":                {data: map[string]string{"notes.txt": keywordDense(keywords, 11, 8<<10)}, digest: true},
+		"dense text of 8 KiB and a password": {data: map[string]string{"notes.txt": keywordDense(keywords, 12, 8<<10), "z-db.url": "postgres://app:Orders-2024-x9Kq@db/app"}, digest: true, want: engine.StatusFail},
+		"dense text in 16 pieces":            {data: denseKeys(keywords, 16, 512), digest: true},
+		"ordinary text of 15 KiB":            {data: map[string]string{"notes.txt": ordinary[:15<<10]}, want: engine.StatusPass},
+		"ordinary text and a password":       {data: map[string]string{"notes.txt": ordinary[:15<<10], "z-db.url": "postgres://app:Orders-2024-x9Kq@db/app"}, want: engine.StatusFail},
+	} {
+		t.Run(name, func(t *testing.T) {
+			whole := &corev1.ConfigMap{Data: tc.data}
+			whole.Name, whole.Namespace = "settings", "shop"
+			cached := whole.DeepCopy()
+			if got := DigestConfigMap(cached); got != tc.digest {
+				t.Fatalf("digested %v, want %v", got, tc.digest)
+			}
+			want := judge(engine.NewObject(whole, "v1", "ConfigMap"))
+			got := judge(CachedConfigMap(cached, "v1"))
+			if tc.want != 0 && want.Status != tc.want || got.Status != want.Status || got.Message != want.Message {
+				t.Errorf("from the cache %s (%s), from the whole ConfigMap %s (%s); want %s", got.Status, got.Message, want.Status, want.Message, tc.want)
+			}
+		})
+	}
+}
+
+// denseKeys is n keys of size bytes of keywordDense text each.
+func denseKeys(keywords []string, n, size int) map[string]string {
+	data := map[string]string{}
+	for k := range n {
+		data[fmt.Sprintf("notes-%02d.txt", k)] = keywordDense(keywords, 100+k, size)
+	}
+	return data
+}
+
 // TestCorpusConfigMapsAreReadWhole: every ConfigMap of the fixtures and of ../shared/corpus
 // (Grafana dashboards of up to 168 KB among them) is within configMapCredentialWork, with room:
 // the operator reads them as scan does.
@@ -498,6 +554,9 @@ func TestCorpusConfigMapsAreReadWhole(t *testing.T) {
 		for k, v := range cm.Data {
 			size += len(k) + len(v)
 		}
+		if size <= configMapKeptWhole && dense(cm, keptLimits) {
+			t.Errorf("%s: %d bytes, kept whole by its size, digested for its credential rules' work (configMapDenseWork)", o.Ref(), size)
+		}
 		if w := configMapCredentialWork - b.left; w > largest {
 			largest, largestSize = w, size
 		}
@@ -506,4 +565,18 @@ func TestCorpusConfigMapsAreReadWhole(t *testing.T) {
 		t.Errorf("a ConfigMap of %d bytes takes %d of the %d work: too little room", largestSize, largest, configMapCredentialWork)
 	}
 	t.Logf("%d ConfigMaps; the most work, %d, a ConfigMap of %d bytes", n, largest, largestSize)
+}
+
+// BenchmarkEvaluateSmallDenseConfigMap is what sec-configmap-credentials spends at each
+// evaluation of a namespace on a ConfigMap of 16 KiB of keywordDense text, as the operator's
+// cache keeps it (TestSmallDenseConfigMapsAreDigested).
+func BenchmarkEvaluateSmallDenseConfigMap(b *testing.B) {
+	cm := &corev1.ConfigMap{Data: map[string]string{"notes.txt": keywordDense(gitleaksKeywords(b), 21, 16<<10-16)}}
+	cm.Name, cm.Namespace = "settings", "shop"
+	DigestConfigMap(cm)
+	inv := engine.NewInventory([]*engine.Object{CachedConfigMap(cm, "v1")}, true)
+	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
+	for b.Loop() {
+		plan.Evaluate(inv, nil, engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true})
+	}
 }

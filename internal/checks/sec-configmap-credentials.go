@@ -1040,6 +1040,6 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, unkept map[st
 // unkeptTaken says that the injection in takes the key k, whose value a digest did not keep
 // (DigestConfigMap), in a way its value decides.
 func unkeptTaken(in envInjection, k string) string {
-	return fmt.Sprintf("%s/%s container %s takes key %q, whose value the operator did not keep (the ConfigMap is over %d KiB); what it holds was not read",
-		in.workload.Kind, in.workload.Name, in.container, k, configMapKeptWhole>>10)
+	return fmt.Sprintf("%s/%s container %s takes key %q, whose value the operator did not keep (%s); what it holds was not read",
+		in.workload.Kind, in.workload.Name, in.container, k, keptWholeWhy)
 }
