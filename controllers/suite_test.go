@@ -142,7 +142,8 @@ func run(m *testing.M) (int, error) {
 	// Trivy Operator's VulnerabilityReport, OpenShift's Route (a minimal CRD: OpenShift serves
 	// Routes from its own API server), a stand-in for Istio's Gateway, stand-ins for Cilium's and
 	// Calico's network policies and the Network Policy API's AdminNetworkPolicy and
-	// BaselineAdminNetworkPolicy (controllers/testdata/cni), a stand-in for KEDA's ScaledObject
+	// BaselineAdminNetworkPolicy (controllers/testdata/cni), the real CRD of the
+	// ClusterNetworkPolicy that replaces them (testenv.ClusterNetworkPolicyCRD), a stand-in for KEDA's ScaledObject
 	// (controllers/testdata/keda), one for Argo Rollouts' Rollout
 	// (controllers/testdata/argo-rollouts), and the Gateway API's: its
 	// experimental channel, a
@@ -153,12 +154,18 @@ func run(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The Network Policy API's real ClusterNetworkPolicy CRD (v0.2.0: v1alpha2 only).
+	clusterNetworkPolicyCRD, err := testenv.ClusterNetworkPolicyCRD()
+	if err != nil {
+		return 0, err
+	}
 	env, cfg, err = testenv.Start(func(e *envtest.Environment) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "trivy"), gatewayAPI,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "openshift-route"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "istio"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"),
+			clusterNetworkPolicyCRD,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "argo-rollouts"))
 	})

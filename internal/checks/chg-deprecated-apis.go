@@ -288,8 +288,9 @@ var chgDeprecatedApis = &engine.Check{
 		"GRPCRoute, TLSRoute, TCPRoute, UDPRoute, ListenerSet) or of Istio's Gateway and VirtualService that no release " +
 		"of the add-on serves (a gateway.networking.k8s.io/v1alpha2 Gateway, not served since Gateway API v0.8.0), nor does a " +
 		"version of Cilium's or Calico's network policies, KEDA's ScaledObject, Argo Rollouts' Rollout or the Network Policy API's " +
-		"AdminNetworkPolicy and BaselineAdminNetworkPolicy other than the one each serves (cilium.io/v2, projectcalico.org/v3 and " +
-		"crd.projectcalico.org/v1, keda.sh/v1alpha1, argoproj.io/v1alpha1, policy.networking.k8s.io/v1alpha1): the API " +
+		"AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy other than those each serves (cilium.io/v2, projectcalico.org/v3 and " +
+		"crd.projectcalico.org/v1, keda.sh/v1alpha1, argoproj.io/v1alpha1, policy.networking.k8s.io/v1alpha1, and v1beta1 and v1alpha2 " +
+		"for ClusterNetworkPolicy): the API " +
 		"server refuses it, and a scan lets no other object's check read it. A version the Gateway API still serves but has " +
 		"deprecated fails too (TLSRoute v1alpha2 and v1alpha3 since v1.5.0, TCPRoute and UDPRoute v1alpha2 since v1.6.0, which " +
 		"serve them at v1: only the experimental channel still serves them, with a deprecation warning); other objects' checks " +
@@ -319,7 +320,7 @@ var chgDeprecatedApis = &engine.Check{
 		// Calico's too).
 		"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "ListenerSet",
 		"VirtualService", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy",
-		"ScaledObject", "Rollout", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
+		"ScaledObject", "Rollout", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"},
 	ManifestOnly: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		why, use := notServed(o)

@@ -309,6 +309,7 @@ var clusterScopedAddOns = map[schema.GroupKind]bool{
 	{Group: "crd." + calicoAPIServerGroup, Kind: "GlobalNetworkPolicy"}: true,
 	{Group: engine.AdminNetworkPolicyGroup, Kind: adminPolicyKind}:      true,
 	{Group: engine.AdminNetworkPolicyGroup, Kind: baselinePolicyKind}:   true,
+	{Group: engine.AdminNetworkPolicyGroup, Kind: clusterPolicyKind}:    true,
 }
 
 // Scan reads every kind the check targets with the scope the API server gives it: a namespace

@@ -27,26 +27,49 @@ import (
 // (pods). The checks read them as the network plugin that implements the API enforces them
 // (they cannot see whether it does), and judge only rules they can read with certainty: a rule
 // with ports, or whose peer is of another kind, leaves the verdict NotAssessed when it matters.
+//
+// The API's v0.2.0 replaces both with ClusterNetworkPolicy (v1alpha2; v0.3.0 serves it at
+// v1beta1 too, the same schema), whose tier says where it decides: Admin as an
+// AdminNetworkPolicy, Baseline as the BaselineAdminNetworkPolicy, each tier's policies by
+// priority (0 to 1000, two of one priority that both match in no defined order). Its actions
+// are Accept (the old Allow: final, no NetworkPolicy rule is processed), Deny and Pass, in both
+// tiers: a Baseline Pass skips the rest of the Baseline tier, and Kubernetes' default, which
+// admits everything, follows. Its rules match protocols (and ports) instead of ports, and a pods
+// peer or subject may leave its namespaceSelector out (every namespace). No release orders an
+// AdminNetworkPolicy against an Admin-tier ClusterNetworkPolicy, or the
+// BaselineAdminNetworkPolicy against a Baseline-tier one: where both kinds may decide, the
+// checks do not say which does.
 
 const (
 	adminPolicyKind    = engine.AdminNetworkPolicyKind
 	baselinePolicyKind = engine.BaselineAdminNetworkPolicyKind
+	clusterPolicyKind  = engine.ClusterNetworkPolicyKind
+)
+
+// The tiers of a ClusterNetworkPolicy (v1alpha2.Tier).
+const (
+	adminTier    = "Admin"
+	baselineTier = "Baseline"
 )
 
 // adminUndecided says why the admin policies named before it leave a network check NotAssessed
 // (adminIngress.undecided).
-const adminUndecided = "(an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two AdminNetworkPolicies of the same priority; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace"
+const adminUndecided = "(an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two policies of one tier and priority, or an AdminNetworkPolicy beside an Admin-tier ClusterNetworkPolicy, whose order is undefined; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace"
 
 // adminPolicy is one AdminNetworkPolicy or the BaselineAdminNetworkPolicy, as far as the checks
 // read its ingress.
 type adminPolicy struct {
-	obj      *engine.Object
-	kind     string
+	obj  *engine.Object
+	kind string
+	// tier is a ClusterNetworkPolicy's tier; "" for the older kinds.
+	tier     string
 	priority int32
-	// priorityRefused is true for an AdminNetworkPolicy whose priority its CRD's schema refuses:
-	// absent, or outside 0 to 1000 (sigs.k8s.io/network-policy-api v0.1.1 to v0.3.0,
-	// AdminNetworkPolicySpec.Priority, required, Minimum 0, Maximum 1000). A manifest of one is
-	// never created; a policy the operator reads was.
+	// priorityRefused is true for an AdminNetworkPolicy or ClusterNetworkPolicy whose priority
+	// its CRD's schema refuses: absent, or outside 0 to 1000 (sigs.k8s.io/network-policy-api
+	// v0.1.1 to v0.3.1, AdminNetworkPolicySpec.Priority and ClusterNetworkPolicySpec.Priority,
+	// required, Minimum 0, Maximum 1000), or a ClusterNetworkPolicy whose tier is neither Admin
+	// nor Baseline (required, an enum). A manifest of one is never created; a policy the
+	// operator reads was.
 	priorityRefused bool
 	// subjectNS and subjectPod select the pods the policy applies to: those subjectPod selects
 	// in the namespaces subjectNS selects; nil when the subject cannot be read (it may select
@@ -69,6 +92,9 @@ type adminRule struct {
 }
 
 func (p adminPolicy) name() string {
+	if p.kind == clusterPolicyKind {
+		return fmt.Sprintf("%s %q (%s tier, priority %d)", p.kind, p.obj.Name, p.tier, p.priority)
+	}
 	if p.kind == adminPolicyKind {
 		return fmt.Sprintf("%s %q (priority %d)", p.kind, p.obj.Name, p.priority)
 	}
@@ -84,6 +110,7 @@ func (p adminPolicy) ruleName(r adminRule) string {
 
 type (
 	adminSpec struct {
+		Tier     string          `json:"tier"`
 		Priority *int32          `json:"priority"`
 		Subject  map[string]any  `json:"subject"`
 		Ingress  []adminRuleSpec `json:"ingress"`
@@ -93,45 +120,66 @@ type (
 		Action string           `json:"action"`
 		From   []map[string]any `json:"from"`
 		Ports  *[]any           `json:"ports"`
+		// Protocols are a ClusterNetworkPolicy rule's (its ports).
+		Protocols *[]any `json:"protocols"`
 	}
 )
 
-// adminPolicies lists the AdminNetworkPolicies with ingress rules, by priority and name, once per
-// evaluation (in a scan, not those whose priority their CRD refuses); baselinePolicy is the
-// BaselineAdminNetworkPolicy default, if it has ingress rules.
+// adminPolicies lists the AdminNetworkPolicies and the Admin-tier ClusterNetworkPolicies with
+// ingress rules, by priority and name, once per evaluation (in a scan, not those whose priority
+// or tier their CRD refuses); baselinePolicy lists the BaselineAdminNetworkPolicy default, if it
+// has ingress rules, and the Baseline-tier ClusterNetworkPolicies, alike.
 func adminPolicies(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.adminPolicies", func() any {
-		var out []adminPolicy
-		for _, o := range inv.List("", adminPolicyKind) {
-			if p, ok := readAdminPolicy(o, adminPolicyKind); ok && (inv.Complete || !p.priorityRefused) && refusedCustomResource(inv, o, false) == "" {
-				out = append(out, p)
-			}
-		}
-		slices.SortFunc(out, func(a, b adminPolicy) int {
-			return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.obj.Name, b.obj.Name))
-		})
-		return out
+		return tierPolicies(inv, adminPolicyKind, adminTier)
 	}).([]adminPolicy)
 }
 
 func baselinePolicy(inv *engine.Inventory) []adminPolicy {
 	return inv.Memo(nil, "network.baselinePolicy", func() any {
-		var out []adminPolicy
-		for _, o := range inv.List("", baselinePolicyKind) {
-			if p, ok := readAdminPolicy(o, baselinePolicyKind); ok && refusedCustomResource(inv, o, false) == "" {
-				out = append(out, p)
-			}
-		}
-		return out
+		return tierPolicies(inv, baselinePolicyKind, baselineTier)
 	}).([]adminPolicy)
 }
 
-// readAdminPolicy reads an AdminNetworkPolicy or BaselineAdminNetworkPolicy of the Network Policy
-// API's group; ok is false for another group's kind of that name, a baseline not named default
-// (engine.IsAdminNetworkPolicy), a policy without a spec, or without ingress rules (it does not
-// affect ingress).
+// tierPolicies reads the policies of kind (AdminNetworkPolicy, BaselineAdminNetworkPolicy) and
+// the ClusterNetworkPolicies of tier, by priority and name.
+func tierPolicies(inv *engine.Inventory, kind, tier string) []adminPolicy {
+	var out []adminPolicy
+	for _, k := range []string{kind, clusterPolicyKind} {
+		for _, o := range inv.List("", k) {
+			p, ok := readAdminPolicy(o, k)
+			if !ok || k == clusterPolicyKind && p.tier != tier && !p.priorityRefused {
+				continue
+			}
+			if (inv.Complete || !p.priorityRefused) && refusedCustomResource(inv, o, false) == "" {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b adminPolicy) int {
+		return cmp.Or(cmp.Compare(a.priority, b.priority), cmp.Compare(a.kind, b.kind), cmp.Compare(a.obj.Name, b.obj.Name))
+	})
+	return out
+}
+
+// unordered reports whether the order of two policies of one tier that may both decide the same
+// traffic is undefined: of one priority, or one an AdminNetworkPolicy or the
+// BaselineAdminNetworkPolicy and the other a ClusterNetworkPolicy (no release orders the kinds
+// against each other). The BaselineAdminNetworkPolicy is one only, named default.
+func unordered(p, q adminPolicy) bool {
+	if (p.kind == clusterPolicyKind) != (q.kind == clusterPolicyKind) {
+		return true
+	}
+	return p.kind != baselinePolicyKind && p.priority == q.priority
+}
+
+// readAdminPolicy reads an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy
+// of the Network Policy API's group; ok is false for another group's kind of that name, a
+// baseline not named default (engine.IsAdminNetworkPolicy), a policy without a spec, or without
+// ingress rules (it does not affect ingress). A ClusterNetworkPolicy's Accept reads as Allow.
 func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
-	if !engine.IsAdminNetworkPolicy(o) {
+	cnp := kind == clusterPolicyKind
+	if !cnp && !engine.IsAdminNetworkPolicy(o) || cnp && !engine.IsClusterNetworkPolicy(o) {
 		return adminPolicy{}, false
 	}
 	var spec adminSpec
@@ -139,21 +187,36 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 		return adminPolicy{}, false
 	}
 	p := adminPolicy{obj: o, kind: kind}
+	if cnp {
+		p.tier = spec.Tier
+	}
 	if spec.Priority != nil {
 		p.priority = *spec.Priority
 	}
-	p.priorityRefused = kind == adminPolicyKind && (spec.Priority == nil || *spec.Priority < 0 || *spec.Priority > 1000)
-	p.subjectNS, p.subjectPod = adminSubject(spec.Subject)
+	p.priorityRefused = kind != baselinePolicyKind && (spec.Priority == nil || *spec.Priority < 0 || *spec.Priority > 1000) ||
+		cnp && p.tier != adminTier && p.tier != baselineTier
+	p.subjectNS, p.subjectPod = adminSubject(spec.Subject, cnp)
 	for _, r := range spec.Ingress {
 		rule := adminRule{name: r.Name, action: r.Action, ported: r.Ports != nil, readable: len(r.From) > 0}
 		switch {
+		case cnp:
+			// Accept, Deny or Pass (v1alpha2.ClusterNetworkPolicyRuleAction), in either tier;
+			// it has no ports but protocols.
+			rule.ported = r.Protocols != nil
+			switch r.Action {
+			case "Accept":
+				rule.action = "Allow"
+			case "Deny", "Pass":
+			default:
+				rule.readable = false
+			}
 		case r.Action == "Allow" || r.Action == "Deny":
 		case r.Action == "Pass" && kind == adminPolicyKind:
 		default:
 			rule.readable = false
 		}
 		for _, peer := range r.From {
-			pp, every, ok := adminPeer(peer)
+			pp, every, ok := adminPeer(peer, cnp)
 			if !ok {
 				rule.readable = false
 				continue
@@ -167,12 +230,13 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 }
 
 // adminSubject reads a policy's subject: exactly one of namespaces (every pod of the namespaces
-// it selects) and pods (namespaceSelector and podSelector); nil selectors when it is neither.
-func adminSubject(subject map[string]any) (ns, pod labels.Selector) {
+// it selects) and pods (namespaceSelector and podSelector; a ClusterNetworkPolicy's, cnp, may
+// leave the namespaceSelector out); nil selectors when it is neither.
+func adminSubject(subject map[string]any, cnp bool) (ns, pod labels.Selector) {
 	if len(subject) != 1 {
 		return nil, nil
 	}
-	pp, _, ok := adminPeer(subject)
+	pp, _, ok := adminPeer(subject, cnp)
 	if !ok {
 		return nil, nil
 	}
@@ -180,8 +244,9 @@ func adminSubject(subject map[string]any) (ns, pod labels.Selector) {
 }
 
 // adminPeer reads a peer (or subject) with exactly one of namespaces and pods; every is true
-// when it selects every pod of every namespace.
-func adminPeer(peer map[string]any) (pp podPeer, every, ok bool) {
+// when it selects every pod of every namespace. A ClusterNetworkPolicy's (cnp) pods may leave
+// their namespaceSelector out.
+func adminPeer(peer map[string]any, cnp bool) (pp podPeer, every, ok bool) {
 	if len(peer) != 1 {
 		return podPeer{}, false, false
 	}
@@ -193,7 +258,7 @@ func adminPeer(peer map[string]any) (pp podPeer, every, ok bool) {
 		return podPeer{ns: parsedSelector(&sel), pod: labels.Everything()}, selectsEveryNamespace(&sel), true
 	}
 	if raw, found := peer["pods"].(map[string]any); found {
-		ns, pod, ok := engine.AdminNamespacedPods(raw)
+		ns, pod, ok := engine.AdminNamespacedPods(raw, cnp)
 		if !ok {
 			return podPeer{}, false, false
 		}
@@ -280,10 +345,10 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 		if s == selectsNot {
 			continue
 		}
-		// Two policies of the same priority that may select the pods: the order of their rules
-		// is undefined.
+		// Two policies that may select the pods in no defined order (unordered): the order of
+		// their rules is undefined.
 		for j, q := range policies {
-			if j != i && q.kind == adminPolicyKind && q.priority == p.priority && p.kind == adminPolicyKind && selects(q) != selectsNot {
+			if j != i && unordered(p, q) && selects(q) != selectsNot {
 				return undecided(p.name(), q.name())
 			}
 		}
@@ -305,7 +370,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 						return undecided(name)
 					}
 					out.closed, out.closedBy = name, &p
-				default: // Pass: the NetworkPolicies decide.
+				default: // Pass: the next tier decides (after the Baseline tier, Kubernetes' default admits everything).
 					if len(unread) > 0 {
 						return undecided()
 					}

@@ -376,8 +376,10 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // crd.projectcalico.org/v1 (its CRDs); so are KEDA's ScaledObject (keda.sh/v1alpha1, KEDA 2 on) and
 // Argo Rollouts' Rollout (argoproj.io/v1alpha1), and the Network Policy API's AdminNetworkPolicy
 // and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1: no release serves them at
-// another version; its v0.2.0 replaces both with ClusterNetworkPolicy, a kind of its own at
-// v1alpha2, which the checks do not read).
+// another version; its v0.2.0 replaces both with ClusterNetworkPolicy), and its
+// ClusterNetworkPolicy at v1alpha2 (v0.2.0 on) and v1beta1 (v0.3.0 on, the same schema, v1alpha2
+// still served and not deprecated; sigs.k8s.io/network-policy-api CHANGELOG.md and config/crd
+// to v0.3.1).
 var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: gatewayGroup, Kind: "GatewayClass"}:                         gatewayAPIBeta,
 	{Group: gatewayGroup, Kind: "Gateway"}:                              gatewayAPIBeta,
@@ -399,6 +401,7 @@ var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: "argoproj.io", Kind: argoRolloutKind}:                       {addOn: "Argo Rollouts", served: []string{"v1alpha1"}},
 	{Group: engine.AdminNetworkPolicyGroup, Kind: adminPolicyKind}:      networkPolicyAPI,
 	{Group: engine.AdminNetworkPolicyGroup, Kind: baselinePolicyKind}:   networkPolicyAPI,
+	{Group: engine.AdminNetworkPolicyGroup, Kind: clusterPolicyKind}:    {addOn: "the Network Policy API", served: []string{"v1beta1", "v1alpha2"}},
 }
 
 // addOnVersions are the versions of an add-on kind some release serves (addOnServed).

@@ -40,9 +40,14 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"undoes the deny, and one whose first such rule is a Deny is a default deny. The BaselineAdminNetworkPolicy (the one named default) " +
 		"decides for the pods no NetworkPolicy selects: its Deny from every pod of every namespace, first of its rules to match them all, stands " +
 		"for the namespace's default deny (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some " +
-		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two AdminNetworkPolicies of the same " +
-		"priority that may select them, a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the " +
-		"namespace NotAssessed, naming the policy. Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods " +
+		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two policies of one tier and " +
+		"priority that may select them (or an AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the " +
+		"namespace NotAssessed, naming the policy. " +
+		"The API's ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2 and v1beta1), which replaces both from its v0.2.0, is read " +
+		"the same way: in its Admin tier as an AdminNetworkPolicy, in its Baseline tier as the BaselineAdminNetworkPolicy, each tier's " +
+		"policies by priority (0 first), its Accept as Allow, a pods selector without a namespaceSelector selecting every namespace; " +
+		"a Baseline Pass skips the rest of the Baseline tier, and Kubernetes' default, which admits everything, follows. " +
+		"Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods " +
 		"of the namespaces its namespaceSelector selects and its selector selects (which may name the namespace, projectcalico.org/namespace, " +
 		"and its labels, prefixed pcns.): one that admits every source on every port undoes the deny, and one of the default tier that selects " +
 		"every pod for ingress with no Allow or Pass rule is a default deny (Calico drops at the end of the tier what no policy allowed), as is " +
@@ -62,7 +67,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  []string{"Namespace"},
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if notNamespace(ctx, o) {
 			return

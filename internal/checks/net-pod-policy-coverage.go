@@ -56,9 +56,15 @@ var netPodPolicyCoverage = &engine.Check{
 		"pod, fails it, and one whose first such rule is a Deny passes it; the BaselineAdminNetworkPolicy (the one named default) decides " +
 		"for a pod no NetworkPolicy selects, and its Deny from every pod of every namespace, first of its rules to match them all, passes " +
 		"it (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some ports, or of a policy that " +
-		"may select the pod, among Allows that together admit every pod, two AdminNetworkPolicies of the same priority that may select it, " +
+		"may select the pod, among Allows that together admit every pod, two policies of one tier and priority that may select it (or an " +
+		"AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), " +
 		"a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the pod NotAssessed, naming the " +
-		"policy. Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods of the namespaces its " +
+		"policy. " +
+		"The API's ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2 and v1beta1), which replaces both from its v0.2.0, is read " +
+		"the same way: in its Admin tier as an AdminNetworkPolicy, in its Baseline tier as the BaselineAdminNetworkPolicy, each tier's " +
+		"policies by priority (0 first), its Accept as Allow, a pods selector without a namespaceSelector selecting every namespace; " +
+		"a Baseline Pass skips the rest of the Baseline tier, and Kubernetes' default, which admits everything, follows. " +
+		"Calico's GlobalNetworkPolicy (cluster-scoped) is read as its NetworkPolicy, for the pods of the namespaces its " +
 		"namespaceSelector selects and its selector selects (which may name the namespace, projectcalico.org/namespace, and its labels, " +
 		"prefixed pcns.); a Calico policy of the default tier that selects the pod for ingress with no Allow or Pass rule, where no CNI " +
 		"policy may allow it ingress, passes a pod no NetworkPolicy selects (Calico drops at the end of the tier what no policy allowed); " +
@@ -68,7 +74,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"endpoint of the cluster; its nodeSelector rules govern hosts, not pods. So does a Cilium policy that selects the pod with an " +
 		"ingress section and allows nothing (Cilium's default deny, unless its enableDefaultDeny.ingress is false), where no CNI policy " +
 		"may allow it ingress; a Cilium rule with enableDefaultDeny.ingress false that allows and denies nothing is none. " +
-		"In a scan a cluster-wide policy of the files (an AdminNetworkPolicy, the BaselineAdminNetworkPolicy, a " +
+		"In a scan a cluster-wide policy of the files (an AdminNetworkPolicy, the BaselineAdminNetworkPolicy, a ClusterNetworkPolicy, a " +
 		"CiliumClusterwideNetworkPolicy, a Calico GlobalNetworkPolicy) passes no pod it denies: only cluster administrators " +
 		"create them, so the cluster need not hold the copy, and the pod is NotAssessed, naming it; one that admits every " +
 		"source still fails it. " +
@@ -82,7 +88,7 @@ var netPodPolicyCoverage = &engine.Check{
 	Severity: medium,
 	Criteria: []v1alpha1.Criterion{cc66},
 	Targets:  workload,
-	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Namespace"},
+	Reads:    []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "Namespace"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Workload.Pod().HostNetwork {
 			ctx.NotApplicable("", "the pod uses the host's network, which NetworkPolicies do not govern (see wl-host-network)")

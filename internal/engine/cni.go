@@ -287,8 +287,9 @@ func apiGroupOf(apiVersion string) string {
 }
 
 // adminPodSelectors adds, through add, the pod selectors of the Network Policy API's
-// AdminNetworkPolicies and BaselineAdminNetworkPolicy (policy.networking.k8s.io, cluster-scoped)
-// whose subject is pods of namespace, where they govern ingress, as net-pod-policy-coverage and
+// AdminNetworkPolicies and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) and
+// ClusterNetworkPolicies (v1alpha2 and v1beta1, which replace both), all cluster-scoped, whose
+// subject is pods of namespace, where they govern ingress, as net-pod-policy-coverage and
 // net-namespace-default-deny read them (checks/helpers-anp.go): a label on a running Pod can
 // bring it under an admin's Allow, or out of the baseline's Deny, which its template does not
 // show. A subject of namespaces selects every pod of them, whatever their labels, and is left
@@ -303,10 +304,10 @@ func adminPodSelectors(inv *Inventory, namespace string, add func(o *Object, kin
 		}
 		nsLabels[corev1.LabelMetadataName] = namespace
 	}
-	for _, kind := range []string{AdminNetworkPolicyKind, BaselineAdminNetworkPolicyKind} {
+	for _, kind := range []string{AdminNetworkPolicyKind, BaselineAdminNetworkPolicyKind, ClusterNetworkPolicyKind} {
 		for _, o := range inv.List("", kind) {
 			u, ok := o.Obj.(*unstructured.Unstructured)
-			if !ok || !IsAdminNetworkPolicy(o) {
+			if !ok || !IsAdminNetworkPolicy(o) && !IsClusterNetworkPolicy(o) {
 				continue
 			}
 			var s struct {
@@ -319,7 +320,7 @@ func adminPodSelectors(inv *Inventory, namespace string, add func(o *Object, kin
 			if !ok || runtime.DefaultUnstructuredConverter.FromUnstructured(spec, &s) != nil || len(s.Ingress) == 0 || s.Subject.Pods == nil {
 				continue
 			}
-			nsSel, podSel, ok := AdminNamespacedPods(s.Subject.Pods)
+			nsSel, podSel, ok := AdminNamespacedPods(s.Subject.Pods, kind == ClusterNetworkPolicyKind)
 			if !ok {
 				continue
 			}
@@ -340,6 +341,9 @@ const (
 	AdminNetworkPolicyGroup        = "policy.networking.k8s.io"
 	AdminNetworkPolicyKind         = "AdminNetworkPolicy"
 	BaselineAdminNetworkPolicyKind = "BaselineAdminNetworkPolicy"
+	// ClusterNetworkPolicyKind replaces both from the Network Policy API's v0.2.0
+	// (v1alpha2; v1beta1 from v0.3.0, the same schema), its tier Admin or Baseline.
+	ClusterNetworkPolicyKind = "ClusterNetworkPolicy"
 )
 
 // IsAdminNetworkPolicy reports whether o is an AdminNetworkPolicy of the Network Policy API's
@@ -352,15 +356,30 @@ func IsAdminNetworkPolicy(o *Object) bool {
 	return o.Kind == AdminNetworkPolicyKind || o.Kind == BaselineAdminNetworkPolicyKind && o.Name == "default"
 }
 
+// IsClusterNetworkPolicy reports whether o is a ClusterNetworkPolicy of the Network Policy API's
+// group, not another group's kind of the same name.
+func IsClusterNetworkPolicy(o *Object) bool {
+	return apiGroupOf(o.APIVersion) == AdminNetworkPolicyGroup && o.Kind == ClusterNetworkPolicyKind
+}
+
 // AdminNamespacedPods reads the pods form of an admin network policy's subject or peer
-// ({namespaceSelector, podSelector}): ok is false when either is missing.
-func AdminNamespacedPods(raw map[string]any) (ns, pod *metav1.LabelSelector, ok bool) {
+// ({namespaceSelector, podSelector}): ok is false when either is missing, but a
+// ClusterNetworkPolicy's (nsOptional) may leave the namespaceSelector out, which selects every
+// namespace as an empty one does (v1alpha2.NamespacedPod: only podSelector is required; an
+// AdminNetworkPolicy's CRD requires both).
+func AdminNamespacedPods(raw map[string]any, nsOptional bool) (ns, pod *metav1.LabelSelector, ok bool) {
 	var np struct {
 		NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
 		PodSelector       *metav1.LabelSelector `json:"podSelector"`
 	}
-	if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &np) != nil || np.NamespaceSelector == nil || np.PodSelector == nil {
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &np) != nil || np.PodSelector == nil {
 		return nil, nil, false
+	}
+	if np.NamespaceSelector == nil {
+		if !nsOptional {
+			return nil, nil, false
+		}
+		np.NamespaceSelector = &metav1.LabelSelector{}
 	}
 	return np.NamespaceSelector, np.PodSelector, true
 }

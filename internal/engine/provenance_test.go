@@ -187,6 +187,28 @@ func TestAPodIsJudgedThroughItsControllerOnlyWhenTheTemplateExplainsIt(t *testin
 			})},
 			wantReason: "label escape, which the template does not set, makes BaselineAdminNetworkPolicy default no longer select it",
 		},
+		"a label a user adds that an Admin-tier ClusterNetworkPolicy's subject selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
+			// A ClusterNetworkPolicy's pods subject may leave its namespaceSelector out: every
+			// namespace.
+			others: []*engine.Object{clusterNetworkPolicy("public", map[string]any{
+				"tier": "Admin", "priority": int64(10),
+				"subject": map[string]any{"pods": map[string]any{
+					"podSelector": map[string]any{"matchLabels": map[string]any{"public": "true"}}}},
+				"ingress": []any{map[string]any{"action": "Accept", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
+			})},
+			wantReason: "label public, which the template does not set, makes ClusterNetworkPolicy public select it",
+		},
+		"a label a user adds that a Baseline-tier ClusterNetworkPolicy's subject no longer selects the Pod by": {
+			pod: func(p *corev1.Pod) { p.Labels["escape"] = "" },
+			others: []*engine.Object{clusterNetworkPolicy("baseline", map[string]any{
+				"tier": "Baseline", "priority": int64(100),
+				"subject": map[string]any{"pods": map[string]any{"namespaceSelector": map[string]any{},
+					"podSelector": map[string]any{"matchExpressions": []any{map[string]any{"key": "escape", "operator": "DoesNotExist"}}}}},
+				"ingress": []any{map[string]any{"action": "Deny", "from": []any{map[string]any{"namespaces": map[string]any{}}}}},
+			})},
+			wantReason: "label escape, which the template does not set, makes ClusterNetworkPolicy baseline no longer select it",
+		},
 		"a label an AdminNetworkPolicy's subject reads in other namespaces only": {
 			pod: func(p *corev1.Pod) { p.Labels["public"] = "true" },
 			others: []*engine.Object{
@@ -880,6 +902,15 @@ func adminNetworkPolicy(kind, name string, spec map[string]any) *engine.Object {
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
 		"metadata": map[string]any{"name": name}, "spec": spec}}
 	return engine.NewObject(u, apiVersion, kind)
+}
+
+// clusterNetworkPolicy is a ClusterNetworkPolicy of the Network Policy API (cluster-scoped,
+// policy.networking.k8s.io/v1beta1) as the operator reads it (unstructured), with spec.
+func clusterNetworkPolicy(name string, spec map[string]any) *engine.Object {
+	const apiVersion = "policy.networking.k8s.io/v1beta1"
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": "ClusterNetworkPolicy",
+		"metadata": map[string]any{"name": name}, "spec": spec}}
+	return engine.NewObject(u, apiVersion, "ClusterNetworkPolicy")
 }
 
 // cniPolicy is a Cilium or Calico policy as the operator reads it (unstructured), with spec.

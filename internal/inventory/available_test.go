@@ -60,3 +60,53 @@ func TestAvailableKindsReadsTheGatewayAPIsOlderVersions(t *testing.T) {
 		t.Errorf("%s is not read", kind)
 	}
 }
+
+// TestAvailableKindsReadsTheClusterNetworkPolicyAtTheVersionServed: the Network Policy API's
+// v0.2.0 serves ClusterNetworkPolicy at v1alpha2 only, v0.3.0 on at v1beta1 and v1alpha2 (the
+// same schema). The operator reads it, cluster-scoped, at v1beta1 where served and at v1alpha2
+// otherwise, and not at all where neither is: before, it read none, and an Admin-tier Accept
+// from every namespace left a tenant's default deny passing.
+func TestAvailableKindsReadsTheClusterNetworkPolicyAtTheVersionServed(t *testing.T) {
+	const group = "policy.networking.k8s.io"
+	for name, tc := range map[string]struct {
+		served []string
+		want   string
+	}{
+		"v0.2.0, v1alpha2 only":        {served: []string{"v1alpha2"}, want: "v1alpha2"},
+		"v0.3.0, v1beta1 and v1alpha2": {served: []string{"v1beta1", "v1alpha2"}, want: "v1beta1"},
+		"not installed":                {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mapper := meta.NewDefaultRESTMapper(nil)
+			for _, k := range Kinds {
+				if k.GVK.Kind == "ClusterNetworkPolicy" {
+					continue
+				}
+				scope := meta.RESTScopeNamespace
+				if !k.Namespaced {
+					scope = meta.RESTScopeRoot
+				}
+				mapper.Add(k.GVK, scope)
+			}
+			for _, v := range tc.served {
+				mapper.Add(schema.GroupVersionKind{Group: group, Version: v, Kind: "ClusterNetworkPolicy"}, meta.RESTScopeRoot)
+			}
+			kinds, err := AvailableKinds(mapper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, k := range kinds {
+				if k.GVK.GroupKind() == (schema.GroupKind{Group: group, Kind: "ClusterNetworkPolicy"}) {
+					got = k.GVK.Version
+					if k.Namespaced || !k.Optional {
+						t.Errorf("read at %s as %+v, want optional and cluster-scoped", got, k)
+					}
+				}
+			}
+			if got != tc.want {
+				t.Errorf("read at %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

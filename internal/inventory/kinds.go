@@ -128,6 +128,7 @@ var (
 	calico  = schema.GroupVersion{Group: "projectcalico.org", Version: "v3"}
 	calicod = schema.GroupVersion{Group: "crd.projectcalico.org", Version: "v1"}
 	netpol  = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1alpha1"}
+	cnp     = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1beta1"}
 	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
 	argo    = schema.GroupVersion{Group: "argoproj.io", Version: "v1alpha1"}
 	dra     = schema.GroupVersion{Group: "resource.k8s.io", Version: "v1"}
@@ -199,6 +200,9 @@ var Kinds = []Kind{
 	// BaselineAdminNetworkPolicy).
 	clusterScoped(optional(netpol, "AdminNetworkPolicy")),
 	clusterScoped(optional(netpol, "BaselineAdminNetworkPolicy")),
+	// Its ClusterNetworkPolicy, which replaces both from the API's v0.2.0 (tier Admin or
+	// Baseline): served at v1beta1 from v0.3.0, at v1alpha2 only before (the same schema).
+	clusterScoped(older(optional(cnp, "ClusterNetworkPolicy"), "v1alpha2")),
 	// Calico's GlobalNetworkPolicy, cluster-scoped, in both of Calico's groups as its
 	// NetworkPolicy: ordered among the NetworkPolicies, it can open or close every namespace's pods.
 	clusterScoped(optional(calico, "GlobalNetworkPolicy")),

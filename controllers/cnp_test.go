@@ -1,0 +1,112 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TestClusterNetworkPoliciesDecideBeforeAndAfterTheNetworkPolicies: on a cluster that serves the
+// Network Policy API's ClusterNetworkPolicy (the suite installs v0.2.0's real CRD, which serves
+// it at v1alpha2 only), a tenant's default-deny NetworkPolicy passes net-pod-policy-coverage
+// until an Admin-tier ClusterNetworkPolicy selecting the tenant's namespace accepts every pod of
+// every namespace: Accept is final, no NetworkPolicy rule is read, and the Deployment's and the
+// namespace's findings name it. Without the NetworkPolicy the pod fails, until a Baseline-tier
+// ClusterNetworkPolicy denies every pod of every namespace to the pods no NetworkPolicy selects,
+// which passes the pod and the namespace. Each cluster-scoped policy's change alone re-evaluates
+// the namespace.
+func TestClusterNetworkPoliciesDecideBeforeAndAfterTheNetworkPolicies(t *testing.T) {
+	createNamespace(t, "cnp-tenant", map[string]string{"cnptest": "true"})
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: cnp-tenant
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+`)
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: cnp-tenant
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`)
+	createProfile(t, "cnptest", "cnptest", nil)
+	// The policies are cluster-scoped: they select only this test's namespace, and go with it.
+	t.Cleanup(func() {
+		for _, name := range []string{"cnp-open", "cnp-baseline"} {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
+			u.SetName(name)
+			_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
+		}
+	})
+	says := func(check, name, want string) func() error {
+		return findingSays("cnp-tenant", "cnptest", check, name, want)
+	}
+	eventually(t, 20*time.Second, "no net-pod-policy-coverage finding behind the default deny", says("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no net-namespace-default-deny finding beside the default deny", says("net-namespace-default-deny", "cnp-tenant", ""))
+
+	applyYAML(t, `
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: cnp-open
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces:
+      matchLabels: {cnptest: "true"}
+  ingress:
+  - action: Accept
+    from:
+    - namespaces: {}
+`)
+	eventually(t, 15*time.Second, "the ClusterNetworkPolicy's finding",
+		says("net-pod-policy-coverage", "web", `ClusterNetworkPolicy "cnp-open" (Admin tier, priority 10) admits every pod of every namespace on every port`))
+	eventually(t, 15*time.Second, "the ClusterNetworkPolicy's finding on the namespace",
+		says("net-namespace-default-deny", "cnp-tenant", `ClusterNetworkPolicy "cnp-open" (Admin tier, priority 10) admits every pod of every namespace`))
+
+	deleteUnstructured(t, "policy.networking.k8s.io", "v1alpha2", "ClusterNetworkPolicy", "", "cnp-open")
+	deleteUnstructured(t, "networking.k8s.io", "v1", "NetworkPolicy", "cnp-tenant", "default-deny")
+	eventually(t, 15*time.Second, "the pod unpoliced without the default deny",
+		says("net-pod-policy-coverage", "web", `no NetworkPolicy in namespace "cnp-tenant"`))
+
+	applyYAML(t, `
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: cnp-baseline
+spec:
+  tier: Baseline
+  priority: 100
+  subject:
+    namespaces:
+      matchLabels: {cnptest: "true"}
+  ingress:
+  - action: Deny
+    from:
+    - pods:
+        podSelector: {}
+`)
+	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", says("net-pod-policy-coverage", "web", ""))
+	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", says("net-namespace-default-deny", "cnp-tenant", ""))
+}
