@@ -495,10 +495,11 @@ var (
 		// The other network policies the network checks count as isolating pods (helpers-cni.go,
 		// helpers-anp.go): Cilium's and Calico's namespaced ones, and the cluster-wide ones of
 		// the Network Policy API, Cilium and Calico. Deleting one opens what it closed; an
-		// AdminNetworkPolicy's Allow admits what a namespace's NetworkPolicies deny.
+		// AdminNetworkPolicy's Allow (a ClusterNetworkPolicy's Admin-tier Accept) admits what a
+		// namespace's NetworkPolicies deny.
 		{groups: []string{engine.CiliumGroup}, resources: []string{"ciliumnetworkpolicies"}, verbs: writeVerbs},
 		{groups: engine.CalicoGroups, resources: []string{"networkpolicies"}, verbs: writeVerbs},
-		{groups: []string{engine.AdminNetworkPolicyGroup}, resources: []string{"adminnetworkpolicies", "baselineadminnetworkpolicies"}, verbs: writeVerbs, cluster: true},
+		{groups: []string{engine.AdminNetworkPolicyGroup}, resources: []string{"adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies"}, verbs: writeVerbs, cluster: true},
 		{groups: []string{engine.CiliumGroup}, resources: []string{"ciliumclusterwidenetworkpolicies"}, verbs: writeVerbs, cluster: true},
 		{groups: engine.CalicoGroups, resources: []string{"globalnetworkpolicies"}, verbs: writeVerbs, cluster: true},
 	}}

@@ -10,7 +10,7 @@ var rbacNetworkControl = &engine.Check{
 	Title: "Roles do not grant changing network boundaries",
 	Description: "Writing NetworkPolicies (and the policies of Cilium, Calico and the Network Policy API that the " +
 		"network checks count beside them: CiliumNetworkPolicies, Calico NetworkPolicies, and the cluster-wide " +
-		"AdminNetworkPolicies, BaselineAdminNetworkPolicies, CiliumClusterwideNetworkPolicies and Calico " +
+		"AdminNetworkPolicies, BaselineAdminNetworkPolicies, ClusterNetworkPolicies, CiliumClusterwideNetworkPolicies and Calico " +
 		"GlobalNetworkPolicies), Services (their status too: a load balancer IP written there " +
 		"captures the traffic every pod sends to it), Ingresses, Gateway API Gateways, routes and " +
 		"ReferenceGrants, ListenerSets, OpenShift Routes, Istio Gateways and VirtualServices, Endpoints or EndpointSlices opens " +
