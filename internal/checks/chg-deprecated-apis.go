@@ -294,7 +294,10 @@ var chgDeprecatedApis = &engine.Check{
 		"server refuses it, and a scan lets no other object's check read it. A version the Gateway API still serves but has " +
 		"deprecated fails too (TLSRoute v1alpha2 and v1alpha3 since v1.5.0, TCPRoute and UDPRoute v1alpha2 since v1.6.0, which " +
 		"serve them at v1: only the experimental channel still serves them, with a deprecation warning); other objects' checks " +
-		"still read it. The check judges the apiVersion written in manifests; the API server " +
+		"still read it. So do the Network Policy API's AdminNetworkPolicy and BaselineAdminNetworkPolicy, which its v0.2.0 replaces " +
+		"with ClusterNetworkPolicy (tier Admin or Baseline) and whose CRDs no later release ships (v0.1.7 is their last): a cluster " +
+		"given only a later release's CRDs does not serve them, and the project asks their users to migrate; the finding " +
+		"names the replacement, and other objects' checks still read them. The check judges the apiVersion written in manifests; the API server " +
 		"converts stored objects to whatever version a client asks for, so the check runs in scan and " +
 		"not in the operator." + supporting,
 	Remediation: "Change apiVersion to the replacement named in the finding (kubectl convert helps) and review " +

@@ -376,10 +376,10 @@ func unservedVersion(inv *engine.Inventory, o *engine.Object) string {
 // crd.projectcalico.org/v1 (its CRDs); so are KEDA's ScaledObject (keda.sh/v1alpha1, KEDA 2 on) and
 // Argo Rollouts' Rollout (argoproj.io/v1alpha1), and the Network Policy API's AdminNetworkPolicy
 // and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1: no release serves them at
-// another version; its v0.2.0 replaces both with ClusterNetworkPolicy), and its
-// ClusterNetworkPolicy at v1alpha2 (v0.2.0 on) and v1beta1 (v0.3.0 on, the same schema, v1alpha2
-// still served and not deprecated; sigs.k8s.io/network-policy-api CHANGELOG.md and config/crd
-// to v0.3.1).
+// another version; its v0.2.0 replaces both with ClusterNetworkPolicy and ships no CRD of them,
+// v0.1.7 their last release: addOnVersions.replacedBy), and its ClusterNetworkPolicy at v1alpha2
+// (v0.2.0 on) and v1beta1 (v0.3.0 on, the same schema, v1alpha2 still served and not
+// deprecated; sigs.k8s.io/network-policy-api CHANGELOG.md and config/crd to v0.3.1).
 var addOnServed = map[schema.GroupKind]addOnVersions{
 	{Group: gatewayGroup, Kind: "GatewayClass"}:                         gatewayAPIBeta,
 	{Group: gatewayGroup, Kind: "Gateway"}:                              gatewayAPIBeta,
@@ -412,6 +412,13 @@ type addOnVersions struct {
 	served []string
 	// gone are versions an older release served, with since when none does.
 	gone map[string]string
+	// replacedBy says what replaces a kind whose add-on no longer ships it from the release
+	// replacedSince (the Network Policy API's v0.2.0 ships ClusterNetworkPolicy and no
+	// AdminNetworkPolicy or BaselineAdminNetworkPolicy CRD, and its ClusterNetworkPolicy blog
+	// post asks their users to migrate): a cluster given only a later release's CRDs does not
+	// serve the kind. The versions stay served (a cluster may still hold the last release's CRDs,
+	// and other objects' checks read them); chg-deprecated-apis fails them (addOnDeprecated).
+	replacedBy, replacedSince, lastRelease string
 	// deprecated are served versions the add-on has deprecated, with the release that did
 	// (its CRD marks the version deprecated: the API server answers it with a deprecation
 	// warning), which serves the kind at served[0]: what chg-deprecated-apis fails, as it
@@ -428,7 +435,9 @@ var (
 	gatewayAPIBeta = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1beta1"},
 		gone: map[string]string{"v1alpha2": "since Gateway API v0.8.0 (a Gateway API that serves gateway.networking.k8s.io/v1, v1.0.0 on, serves v1 and v1beta1)"}}
 	istioNetworking  = addOnVersions{addOn: istioRelease, served: []string{"v1", "v1beta1", "v1alpha3"}}
-	networkPolicyAPI = addOnVersions{addOn: "the Network Policy API", served: []string{"v1alpha1"}}
+	networkPolicyAPI = addOnVersions{addOn: "the Network Policy API", served: []string{"v1alpha1"},
+		replacedBy:    engine.AdminNetworkPolicyGroup + "/v1beta1 ClusterNetworkPolicy (v1alpha2 before the Network Policy API v0.3.0; tier Admin for an AdminNetworkPolicy, Baseline for the BaselineAdminNetworkPolicy; Allow becomes Accept, ports become protocols)",
+		replacedSince: "v0.2.0", lastRelease: "v0.1.7"}
 	// TLSRoute v1alpha2 and v1alpha3 are deprecated since v1.5.0, TCPRoute and UDPRoute v1alpha2
 	// since v1.6.0, each when the kind's v1 came (addOnDeprecated).
 	gatewayAPITLSRoute = addOnVersions{addOn: gatewayAPI, served: []string{"v1", "v1alpha3", "v1alpha2"},
@@ -463,6 +472,9 @@ func addOnNotServed(o *engine.Object) (why, use string) {
 		return "", ""
 	}
 	use = gv.Group + "/" + v.served[0]
+	if v.replacedBy != "" {
+		use = v.replacedBy
+	}
 	if since := v.gone[gv.Version]; since != "" {
 		return fmt.Sprintf("%s %s is not served %s", o.APIVersion, o.Kind, since), use
 	}
@@ -476,12 +488,21 @@ func addOnNotServed(o *engine.Object) (why, use string) {
 // (v1.6.0): its CRDs mark them deprecated, with the warning "The v1alpha2 version of TCPRoute has
 // been deprecated and will be removed in a future release of the API. Please upgrade to v1.", and
 // only its experimental channel still serves them (TestAddOnDeprecatedVersionsFollowTheGatewayAPI).
+// A kind its add-on replaced (addOnVersions.replacedBy: the Network Policy API's
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy, which v0.2.0 replaces with
+// ClusterNetworkPolicy) is failed at every version, naming its replacement: no CRD marks it
+// deprecated, the later releases drop it.
 func addOnDeprecated(o *engine.Object) (why, use string) {
 	gv, err := schema.ParseGroupVersion(o.APIVersion)
 	if err != nil {
 		return "", ""
 	}
 	v, ok := addOnServed[gv.WithKind(o.Kind).GroupKind()]
+	if ok && v.replacedBy != "" && slices.Contains(v.served, gv.Version) {
+		addOn, _, _ := strings.Cut(v.addOn, " (")
+		return fmt.Sprintf("%s %s is replaced since %s %s, which ships no %s CRD (%s is its last release that does): a cluster given only a later release's CRDs does not serve it, and the project asks its users to migrate",
+			o.APIVersion, o.Kind, addOn, v.replacedSince, o.Kind, v.lastRelease), v.replacedBy
+	}
 	since := v.deprecated[gv.Version]
 	if !ok || since == "" {
 		return "", ""
