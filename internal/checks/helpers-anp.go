@@ -64,13 +64,13 @@ type adminPolicy struct {
 	// tier is a ClusterNetworkPolicy's tier; "" for the older kinds.
 	tier     string
 	priority int32
-	// priorityRefused is true for an AdminNetworkPolicy or ClusterNetworkPolicy whose priority
-	// its CRD's schema refuses: absent, or outside 0 to 1000 (sigs.k8s.io/network-policy-api
-	// v0.1.1 to v0.3.1, AdminNetworkPolicySpec.Priority and ClusterNetworkPolicySpec.Priority,
-	// required, Minimum 0, Maximum 1000), or a ClusterNetworkPolicy whose tier is neither Admin
-	// nor Baseline (required, an enum). A manifest of one is never created; a policy the
-	// operator reads was.
-	priorityRefused bool
+	// refused is true for a policy whose CRD's schema refuses what the checks read of it
+	// (sigs.k8s.io/network-policy-api v0.1.1 to v0.3.1): a priority absent, or outside 0 to 1000
+	// (AdminNetworkPolicySpec.Priority and ClusterNetworkPolicySpec.Priority, required, Minimum 0,
+	// Maximum 1000), a ClusterNetworkPolicy's tier neither Admin nor Baseline (required, an
+	// enum), or what schemaRefuses says. A manifest of one is never created, and counts for
+	// nothing; a policy the operator reads was.
+	refused bool
 	// subjectNS and subjectPod select the pods the policy applies to: those subjectPod selects
 	// in the namespaces subjectNS selects; nil when the subject cannot be read (it may select
 	// any pod).
@@ -148,10 +148,10 @@ func tierPolicies(inv *engine.Inventory, kind, tier string) []adminPolicy {
 	for _, k := range []string{kind, clusterPolicyKind} {
 		for _, o := range inv.List("", k) {
 			p, ok := readAdminPolicy(o, k)
-			if !ok || k == clusterPolicyKind && p.tier != tier && !p.priorityRefused {
+			if !ok || k == clusterPolicyKind && p.tier != tier {
 				continue
 			}
-			if (inv.Complete || !p.priorityRefused) && refusedCustomResource(inv, o, false) == "" {
+			if (inv.Complete || !p.refused) && refusedCustomResource(inv, o, false) == "" {
 				out = append(out, p)
 			}
 		}
@@ -193,8 +193,8 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 	if spec.Priority != nil {
 		p.priority = *spec.Priority
 	}
-	p.priorityRefused = kind != baselinePolicyKind && (spec.Priority == nil || *spec.Priority < 0 || *spec.Priority > 1000) ||
-		cnp && p.tier != adminTier && p.tier != baselineTier
+	p.refused = kind != baselinePolicyKind && (spec.Priority == nil || *spec.Priority < 0 || *spec.Priority > 1000) ||
+		cnp && p.tier != adminTier && p.tier != baselineTier || schemaRefuses(kind, spec)
 	p.subjectNS, p.subjectPod = adminSubject(spec.Subject, cnp)
 	for _, r := range spec.Ingress {
 		rule := adminRule{name: r.Name, action: r.Action, ported: r.Ports != nil, readable: len(r.From) > 0}
@@ -227,6 +227,46 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 		p.rules = append(p.rules, rule)
 	}
 	return p, true
+}
+
+// schemaRefuses reports whether the CRD of kind refuses spec for what the checks read of its
+// subject and ingress (the standard and experimental CRDs of sigs.k8s.io/network-policy-api
+// v0.1.7 and v0.2.0 to v0.3.1 alike): a subject or peer that is not exactly one of namespaces
+// and pods (MinProperties and MaxProperties 1; an unknown field is pruned or refused), more
+// ingress rules or peers than MaxItems (100, a ClusterNetworkPolicy's 25), a rule without from
+// (required, MinItems 1), or an action outside its enum (AdminNetworkPolicy: Allow, Deny, Pass;
+// BaselineAdminNetworkPolicy: Allow, Deny; ClusterNetworkPolicy: Accept, Deny, Pass). Read as
+// rules the checks cannot read, such a manifest left a pod NotAssessed that nothing restricts.
+func schemaRefuses(kind string, spec adminSpec) bool {
+	maxItems, actions := 100, []string{"Allow", "Deny", "Pass"}
+	switch kind {
+	case baselinePolicyKind:
+		actions = []string{"Allow", "Deny"}
+	case clusterPolicyKind:
+		maxItems, actions = 25, []string{"Accept", "Deny", "Pass"}
+	}
+	oneOf := func(m map[string]any) bool {
+		if len(m) != 1 {
+			return false
+		}
+		_, ns := m["namespaces"]
+		_, pods := m["pods"]
+		return ns || pods
+	}
+	if !oneOf(spec.Subject) || len(spec.Ingress) > maxItems {
+		return true
+	}
+	for _, r := range spec.Ingress {
+		if !slices.Contains(actions, r.Action) || len(r.From) == 0 || len(r.From) > maxItems {
+			return true
+		}
+		for _, peer := range r.From {
+			if !oneOf(peer) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // adminSubject reads a policy's subject: exactly one of namespaces (every pod of the namespaces

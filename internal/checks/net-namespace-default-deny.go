@@ -28,7 +28,9 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port; in a manifest also a name that is not a DNS subdomain, an invalid label, " +
 		"a selector value that is not a label value, a CIDR with bits beyond its prefix) is never created and counts for nothing, " +
 		"as does, in a manifest, a Cilium, Calico or admin network policy whose metadata the API server refuses (for a custom resource, a name " +
-		"that is not a DNS subdomain, an invalid label or annotation). " +
+		"that is not a DNS subdomain, an invalid label or annotation), or an admin network policy whose spec its CRD refuses (a priority " +
+		"outside 0 to 1000, a ClusterNetworkPolicy's tier other than Admin and Baseline, an action outside its kind's enum, a rule without " +
+		"from, a subject or peer that is not exactly one of namespaces and pods). " +
 		"A CNI's own policies add to what NetworkPolicies allow: a CiliumNetworkPolicy or a Calico NetworkPolicy (projectcalico.org/v3 " +
 		"or crd.projectcalico.org/v1) that selects every pod, or those of every workload of a kind, and admits every source on every port " +
 		"(as net-pod-policy-coverage reads them) undoes the deny; any other such policy that may select every new pod and allows ingress " +

@@ -38,7 +38,9 @@ var netPodPolicyCoverage = &engine.Check{
 		"beside a selector, an except outside its ipBlock, a malformed label selector, an unknown protocol or policy type, a bad port; in a manifest also a name that is not a DNS subdomain, an invalid label, " +
 		"a selector value that is not a label value, a CIDR with bits beyond its prefix) is never created and counts for nothing, " +
 		"as does, in a manifest, a Cilium, Calico or admin network policy whose metadata the API server refuses (for a custom resource, a name " +
-		"that is not a DNS subdomain, an invalid label or annotation). " +
+		"that is not a DNS subdomain, an invalid label or annotation), or an admin network policy whose spec its CRD refuses (a priority " +
+		"outside 0 to 1000, a ClusterNetworkPolicy's tier other than Admin and Baseline, an action outside its kind's enum, a rule without " +
+		"from, a subject or peer that is not exactly one of namespaces and pods). " +
 		"A CNI's own policies add to what NetworkPolicies allow, and the check reads two: Cilium's CiliumNetworkPolicy " +
 		"(Cilium admits what any allow policy selecting the pod admits; only its deny policies take precedence) and Calico's " +
 		"NetworkPolicy (projectcalico.org/v3 or crd.projectcalico.org/v1: Calico acts on the first Allow or Deny rule in order, " +
