@@ -150,3 +150,33 @@ func BenchmarkJudgeCorpus(b *testing.B) {
 	}
 	b.ReportMetric(float64(failing), "findings")
 }
+
+// BenchmarkWriteJSON measures only writing `scan -o json --show all` of ../shared/corpus: the
+// report is made outside the timed loop.
+func BenchmarkWriteJSON(b *testing.B) {
+	files := readCorpus(b)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	var objs []*engine.Object
+	for _, f := range files {
+		got, _ := manifest.Decode(f.name, f.data)
+		objs = append(objs, got...)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
+	rep := buildReport(ev, len(objs), true)
+	var out countingWriter
+	for b.Loop() {
+		out = 0
+		if err := write(&out, "json", rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(out))
+}
+
+// countingWriter counts what is written to it.
+type countingWriter int
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}

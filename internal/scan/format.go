@@ -54,9 +54,9 @@ func writeJSON(w *bufio.Writer, rep *Report) error {
 	head := *rep
 	var lists []streamedList
 	for _, l := range placeholders(rep, &head) {
-		lists = append(lists, streamedList{key: l.key, depth: 1, n: len(l.items), item: func(i int) any {
+		lists = append(lists, streamedList{key: l.key, depth: 1, n: len(l.items), appendItem: func(dst []byte, i int, prefix string) []byte {
 			f := rep.finding(l.items[i])
-			return &f
+			return appendFindingJSON(dst, &f, prefix)
 		}})
 	}
 	out, err := json.MarshalIndent(&head, "", "  ")
@@ -97,12 +97,15 @@ func placeholders(rep, head *Report) []reportList {
 
 // streamedList is a list of a JSON document that writeStreamed writes item by item: its key, the
 // depth of that key (1: a field of the top-level object), and its n items, each made when it is
-// written.
+// written: marshalled by encoding/json (item), or appended already indented with prefix before
+// each of its lines but the first, as json.MarshalIndent(item, prefix, "  ") writes it
+// (appendItem, where it is set).
 type streamedList struct {
-	key   string
-	depth int
-	n     int
-	item  func(i int) any
+	key        string
+	depth      int
+	n          int
+	item       func(i int) any
+	appendItem func(dst []byte, i int, prefix string) []byte
 }
 
 // writeStreamed writes doc, a document as encoding/json's Encoder writes it indented by two
@@ -137,13 +140,18 @@ func writeStreamed(w *bufio.Writer, doc []byte, lists []streamedList) error {
 		// spent writing at 20,000 objects).
 		enc := json.NewEncoder(&buf)
 		w.WriteString("[\n")
+		prefix := indent + "  "
 		for i := range l.n {
-			buf.Reset()
-			if err := enc.Encode(l.item(i)); err != nil {
-				return err
+			if l.appendItem != nil {
+				indented = l.appendItem(indented[:0], i, prefix)
+			} else {
+				buf.Reset()
+				if err := enc.Encode(l.item(i)); err != nil {
+					return err
+				}
+				indented = appendIndented(indented[:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), prefix, "  ")
 			}
-			w.WriteString(indent + "  ")
-			indented = appendIndented(indented[:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), indent+"  ", "  ")
+			w.WriteString(prefix)
 			w.Write(indented)
 			if i < l.n-1 {
 				w.WriteByte(',')
