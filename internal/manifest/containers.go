@@ -67,6 +67,18 @@ func customContainers(apiVersion, kind, name, namespace string, js []byte, objec
 	return &ContainersError{APIVersion: apiVersion, Kind: kind, Name: name, Namespace: namespace, At: at}
 }
 
+// searchesWhole reports whether customContainers decodes the whole of an object of apiVersion
+// and kind whose JSON is js when it is given only the object's metadata: a custom resource's or
+// a policy engine's object whose JSON may hold a container, or an Argo Rollout's that may
+// reference a PodTemplate.
+func searchesWhole(apiVersion, kind string, js []byte) bool {
+	if !customResource(apiVersion, kind) && !policyResource(apiVersion) {
+		return false
+	}
+	return bytes.Contains(js, []byte("ontainers")) || bytes.Contains(js, []byte("image")) || bytes.Contains(js, []byte(`\u`)) ||
+		argoRollout(apiVersion, kind) && bytes.Contains(js, []byte("PodTemplate"))
+}
+
 // textMayHoldContainers reports whether the JSON a YAML document's text (body) converts to may
 // hold what customContainers looks for: "ontainers", "image" or an escape (\u). The block
 // reader copies the text of keys and values as it is, and writes an escape only for '"', '\\' and

@@ -891,7 +891,15 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 		return nil, err
 	}
 	metadataOnly := opts.MetadataOnly != nil && opts.MetadataOnly(tm.Kind) && !isCSV(tm.APIVersion, tm.Kind)
-	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js, metadataOnly, tm.onlyMetadata)
+	// A custom resource kept for its metadata alone whose JSON customContainers searches is
+	// decoded whole once, for both: read for its metadata (readTop) and then decoded whole
+	// again by customContainers, RayServices, JobSets and other kinds that run containers
+	// were read twice over.
+	var whole map[string]any
+	if metadataOnly && !tm.onlyMetadata && decodeWholeOnce && searchesWhole(tm.APIVersion, tm.Kind, js) {
+		whole, _ = unmarshalGeneric(js) // on an error, decodeTyped reads it as before and says what is wrong
+	}
+	obj, err := decodeTyped(tm.APIVersion, tm.Kind, js, metadataOnly, tm.onlyMetadata, whole)
 	if err != nil {
 		return nil, err
 	}
@@ -914,13 +922,22 @@ func decodeObject(js []byte, tm typeMeta, opts Options) ([]*engine.Object, error
 		}
 		objs = append(objs, installed...)
 	}
-	return objs, customContainers(tm.APIVersion, tm.Kind, obj.GetName(), obj.GetNamespace(), js, u.Object)
+	if whole == nil {
+		whole = u.Object
+	}
+	return objs, customContainers(tm.APIVersion, tm.Kind, obj.GetName(), obj.GetNamespace(), js, whole)
 }
+
+// decodeWholeOnce is a variable for TestCustomResourcesDecodedWholeOnceAsBefore, which decodes
+// with it off too: read for their metadata, then decoded whole again by customContainers.
+var decodeWholeOnce = true
 
 // decodeTyped decodes js into the Go type of its kind, or as unstructured; with metadataOnly an
 // unstructured object keeps only its apiVersion, kind and metadata. onlyMetadata says that js
-// holds no other key: then decoding it whole is keeping only those, in one pass.
-func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata bool) (engine.KubeObject, error) {
+// holds no other key: then decoding it whole is keeping only those, in one pass. whole, when
+// not nil, is js decoded whole already (unmarshalGeneric), whose values under those keys are
+// kept.
+func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata bool, whole map[string]any) (engine.KubeObject, error) {
 	if convert := olderVersions[versionKind{apiVersion, kind}]; convert != nil {
 		obj, err := convert(js)
 		if err != nil {
@@ -939,7 +956,16 @@ func decodeTyped(apiVersion, kind string, js []byte, metadataOnly, onlyMetadata 
 		return obj, nil
 	}
 	u := &unstructured.Unstructured{}
-	if metadataOnly && !onlyMetadata {
+	if metadataOnly && whole != nil {
+		// The same values under the same keys: unmarshalGeneric decodes as sigs.k8s.io/json
+		// does, as the readTop path below decodes each of the three.
+		u.Object = make(map[string]any, 3)
+		for _, k := range [...]string{"apiVersion", "kind", "metadata"} {
+			if v, ok := whole[k]; ok {
+				u.Object[k] = v
+			}
+		}
+	} else if metadataOnly && !onlyMetadata {
 		// The same values under the same keys as decoding the whole object, without building
 		// the rest: the decoder still checks all of js first.
 		top, err := readTop(js)

@@ -518,3 +518,53 @@ func TestCustomResourcesReadForMetadataDecodeAsBefore(t *testing.T) {
 	}
 	t.Logf("%d files, %d custom resources converted to their metadata alone", files, dropped)
 }
+
+// TestCustomResourcesDecodedWholeOnceAsBefore: a custom resource kept for its metadata alone
+// whose JSON customContainers searches is decoded whole once (decodeWholeOnce) and gives the
+// same objects and errors (ContainersError among them) as when it was read for its metadata and
+// then decoded whole again, on every file of the corpus and the test data.
+func TestCustomResourcesDecodedWholeOnceAsBefore(t *testing.T) {
+	defer func() { decodeWholeOnce = true }()
+	opts := Options{MetadataOnly: func(string) bool { return true }}
+	files, once, containers := 0, 0, 0
+	for _, root := range decodingRoots {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !IsManifestFile(d.Name()) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			files++
+			decodeWholeOnce = false
+			before, beforeErrs := DecodeWith(path, data, opts)
+			decodeWholeOnce = true
+			after, afterErrs := DecodeWith(path, data, opts)
+			if fmt.Sprint(afterErrs) != fmt.Sprint(beforeErrs) || len(after) != len(before) {
+				t.Fatalf("%s: %d objects, errors %v; read twice: %d objects, errors %v", path, len(after), afterErrs, len(before), beforeErrs)
+			}
+			for i := range before {
+				b, a := before[i], after[i]
+				if a.APIVersion != b.APIVersion || a.Kind != b.Kind || a.Namespace != b.Namespace || a.Name != b.Name || !reflect.DeepEqual(a.Obj, b.Obj) {
+					t.Errorf("%s: object %d is %+v; read twice, %+v", path, i, a.Obj, b.Obj)
+				}
+			}
+			for _, err := range afterErrs {
+				if errors.Is(err, ErrContainersNotJudged) {
+					containers++
+				}
+			}
+			for _, doc := range splitDocuments(utf8Text(data)) {
+				if js, tm, err := toJSON(doc.body, opts); err == nil && tm != nil && !tm.onlyMetadata && searchesWhole(tm.APIVersion, tm.Kind, js) {
+					once++
+				}
+			}
+			return nil
+		})
+	}
+	if files < 100 || once < 50 || containers < 10 {
+		t.Fatalf("%d files, %d custom resources decoded whole once, %d running containers: the corpus is missing", files, once, containers)
+	}
+	t.Logf("%d files, %d custom resources decoded whole once, %d running containers", files, once, containers)
+}
