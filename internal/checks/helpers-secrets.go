@@ -16,6 +16,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/secretrules"
@@ -279,6 +280,43 @@ func mayEndInCredential(name string) bool {
 
 func isASCIIAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// containsFold reports whether strings.ToLower(text) contains word, which is lower-case ASCII,
+// without making the lower-case copy of text unless text holds a byte that is not ASCII (where
+// it does: İ lowers to i and the Kelvin sign to k). The text readers that look for a header's
+// name first (literalAuthorizationHeader, honeycombTeamHeader) lowered every ConfigMap value
+// and container command, line by line, to find none in almost all of them.
+func containsFold(text, word string) bool {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(text), word)
+		}
+		if lowerASCII(c) == word[0] && len(text)-i >= len(word) && hasPrefixFold(text[i:], word) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s begins with word (lower-case ASCII), ASCII letters of s in
+// either case.
+func hasPrefixFold(s, word string) bool {
+	for j := 0; j < len(word); j++ {
+		if lowerASCII(s[j]) != word[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII is c in lower case when it is an ASCII upper-case letter, c itself otherwise.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // endsInCredential is the stricter test for settings inside configuration files, where names
@@ -2825,6 +2863,9 @@ var replayedSchemes = map[string]bool{"basic": true, "bearer": true, "token": tr
 // (xxxxxxxx), not named as a credential (YOUR_TOKEN, ACCESS_TOKEN), and no interpolation
 // ($token, ${TOKEN}, {{ .token }}, <token>) is one.
 func literalAuthorizationHeader(text string) bool {
+	if !containsFold(text, "authorization") {
+		return false
+	}
 	for start := 0; start <= len(text); {
 		line, _, _ := strings.Cut(text[start:], "\n")
 		end := start + len(line)

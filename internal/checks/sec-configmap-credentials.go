@@ -430,7 +430,7 @@ func mailClientPassword(text string) bool {
 // placeholder is none. So is a header option's value in a script or an argument (curl -H
 // 'x-honeycomb-team: KEY', wget --header="X-Honeycomb-Team: KEY"; honeycombHeaderOption).
 func honeycombTeamHeader(text string) bool {
-	if !strings.Contains(strings.ToLower(text), "x-honeycomb-team") {
+	if !containsFold(text, "x-honeycomb-team") {
 		return false
 	}
 	for line := range strings.SplitSeq(text, "\n") {
