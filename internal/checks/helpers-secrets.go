@@ -288,16 +288,66 @@ func isASCIIAlnum(c byte) bool {
 // name first (literalAuthorizationHeader, honeycombTeamHeader) lowered every ConfigMap value
 // and container command, line by line, to find none in almost all of them.
 func containsFold(text, word string) bool {
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(text), word)
+	if !asciiText(text) {
+		return strings.Contains(strings.ToLower(text), word)
+	}
+	// Where the word's rarest letter is, in either case (IndexByte runs many bytes at a time).
+	pivot := 0
+	for i := 1; i < len(word); i++ {
+		if rarity(word[i]) < rarity(word[pivot]) {
+			pivot = i
 		}
-		if lowerASCII(c) == word[0] && len(text)-i >= len(word) && hasPrefixFold(text[i:], word) {
-			return true
+	}
+	for _, c := range [...]byte{word[pivot], upperASCII(word[pivot])} {
+		for from := 0; ; {
+			j := strings.IndexByte(text[from:], c)
+			if j < 0 {
+				break
+			}
+			from += j + 1
+			if at := from - 1 - pivot; at >= 0 && len(text)-at >= len(word) && hasPrefixFold(text[at:], word) {
+				return true
+			}
+		}
+		if c == upperASCII(c) {
+			break // not a letter: one pass finds it
 		}
 	}
 	return false
+}
+
+// rarity ranks a lower-case letter by how rare it is in English text (0: the rarest); any
+// other byte (digits, punctuation) ranks as common as the commonest letter.
+func rarity(c byte) int {
+	if r := strings.IndexByte("zqxjkvbpygfwmucldrhsnioate", c); r >= 0 {
+		return r
+	}
+	return 26
+}
+
+// asciiText reports whether every byte of text is ASCII, eight at a time.
+func asciiText(text string) bool {
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		t := text[i : i+8]
+		if (t[0]|t[1]|t[2]|t[3]|t[4]|t[5]|t[6]|t[7])&0x80 != 0 {
+			return false
+		}
+	}
+	for ; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// upperASCII is c in upper case when it is an ASCII lower-case letter, c itself otherwise.
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // hasPrefixFold reports whether s begins with word (lower-case ASCII), ASCII letters of s in
