@@ -322,6 +322,22 @@ func (s *splitter) split(data []byte, scanned int, eof bool) (docs []document, s
 	}
 	pos := scanned
 	for pos < len(data) {
+		if !s.lists && s.list == nil && !bytes.HasPrefix(data[pos:], []byte("---")) {
+			// Up to the next line that begins with ---, lines change nothing but where the
+			// scan is and the count of lines: skip them many bytes at a time (a line at a time,
+			// scanning files took about 1.5% of a scan's instructions). Stop before the last
+			// line when it has no end yet: the loop below decides it.
+			rest := data[pos:]
+			skip := bytes.Index(rest, []byte("\n---")) + 1
+			if skip == 0 {
+				skip = bytes.LastIndexByte(rest, '\n') + 1
+			}
+			if skip > 0 {
+				s.line += bytes.Count(rest[:skip], []byte("\n"))
+				pos += skip
+				continue
+			}
+		}
 		end := bytes.IndexByte(data[pos:], '\n')
 		next := len(data)
 		if end >= 0 {
