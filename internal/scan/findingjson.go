@@ -13,7 +13,7 @@ import (
 // of the corpus, FuzzFindingJSON on any strings, and TestFindingJSONKnowsEveryField fails when
 // a field is added to Finding, ResourceRef or Source that this does not write.
 func appendFindingJSON(dst []byte, f *Finding, prefix string) []byte {
-	in := prefix + "  "
+	in, inner := indents(prefix)
 	dst = append(dst, '{')
 	dst = appendKey(dst, in, "check", true)
 	dst = appendJSONString(dst, f.Check)
@@ -42,7 +42,6 @@ func appendFindingJSON(dst []byte, f *Finding, prefix string) []byte {
 	dst = appendJSONString(dst, string(f.Result))
 	if r := f.Resource; r != nil {
 		dst = appendKey(dst, in, "resource", false)
-		inner := in + "  "
 		dst = append(dst, '{')
 		first := true
 		if r.APIVersion != "" {
@@ -68,7 +67,6 @@ func appendFindingJSON(dst []byte, f *Finding, prefix string) []byte {
 	}
 	if s := f.Source; s != nil {
 		dst = appendKey(dst, in, "source", false)
-		inner := in + "  "
 		dst = append(dst, '{')
 		dst = appendKey(dst, inner, "file", true)
 		dst = appendJSONString(dst, s.File)
@@ -79,6 +77,16 @@ func appendFindingJSON(dst []byte, f *Finding, prefix string) []byte {
 		dst = append(append(append(dst, '\n'), in...), '}')
 	}
 	return append(append(append(dst, '\n'), prefix...), '}')
+}
+
+// indents are prefix and one and two indents of two spaces after it: slices of blanks when
+// prefix is blanks (always, from writeStreamed), so that a finding does not make them anew.
+func indents(prefix string) (in, inner string) {
+	const blanks = "                                "
+	if len(prefix)+4 <= len(blanks) && prefix == blanks[:len(prefix)] {
+		return blanks[:len(prefix)+2], blanks[:len(prefix)+4]
+	}
+	return prefix + "  ", prefix + "    "
 }
 
 // appendKey appends a member's key on a line of its own, after the comma that ends the member
@@ -94,8 +102,8 @@ func appendKey(dst []byte, indent, key string, first bool) []byte {
 
 // jsonSafe says which ASCII bytes encoding/json writes as they are inside a string with HTML
 // escaping on (its htmlSafeSet, the Encoder's and Marshal's default): all but control bytes,
-// '"', '\\', '<', '>' and '&'.
-var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
+// '"', '\\', '<', '>' and '&'. Bytes of 0x80 and more are not in it: UTF-8 decides them.
+var jsonSafe = func() (safe [256]bool) {
 	for b := 0x20; b < utf8.RuneSelf; b++ {
 		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
 	}
@@ -112,11 +120,12 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if jsonSafe[b] {
-				i++
-				continue
-			}
+		b := s[i]
+		if jsonSafe[b] { // not one byte of 0x80 or more: those are decided below
+			i++
+			continue
+		}
+		if b < utf8.RuneSelf {
 			dst = append(dst, s[start:i]...)
 			switch b {
 			case '\\', '"':
