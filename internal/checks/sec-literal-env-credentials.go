@@ -47,7 +47,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"database connection (ORACLE_CONNECTION, DB_CONNECT_STRING; not an image's repo/name@sha256:... digest) with a literal " +
 		"password, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
 		"and in the OpenTelemetry SDKs' header lists: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20..., and Honeycomb's " +
-		"x-honeycomb-team=KEY there), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
+		"x-honeycomb-team=KEY there, and in a list of headers as JSON or YAML name/value pairs or a headers map: " +
+		"REQUEST_HEADERS=[{\"name\": \"Authorization\", \"value\": \"Bearer ...\"}]), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
 		"postgres://user:password@host/db encoded). A variable the kubelet takes from the pod's own annotation or label (valueFrom.fieldRef " +
 		"metadata.annotations['KEY'] or metadata.labels['KEY']) is read as a literal: the pod template " +
 		"writes its value. A $(VAR) " +
@@ -321,6 +322,13 @@ func envCredential(name, value string) string {
 		return "Authorization header"
 	} else if why := headerListCredential(value); why != "" {
 		return why
+	} else if literalAuthorizationHeader(value) {
+		// A list of headers as JSON or YAML name/value pairs, or a headers map
+		// (REQUEST_HEADERS=[{"name": "Authorization", "value": "Bearer ..."}]), read as a
+		// ConfigMap's text is.
+		return "Authorization header"
+	} else if honeycombTeamHeader(value) {
+		return "Honeycomb API key header"
 	} else if oracleLogonVariable(name, value) {
 		return "Oracle logon with a password"
 	} else if plain {
