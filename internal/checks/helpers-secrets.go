@@ -2997,7 +2997,17 @@ func headerPairName(lower string, i, from int) int {
 // line's key is the mapping's first). valueKey judges a line's value key (valueKeyCredentials
 // for an Authorization header's).
 func pairValueCredentials(before, line, after string, col int, valueKey func(string) bool) bool {
-	if valueKey(line) {
+	// On the name's own line, the value of its own flow mapping, JSON object or inline table
+	// only: [{"name": "x-honeycomb-team", "value": "${KEY}"}, {"name": "x-request-id", "value":
+	// "..."}] gives the second pair's value to another header.
+	own := line
+	if open := strings.LastIndexByte(line[:col], '{'); open >= 0 {
+		own = own[open:]
+		if end := strings.IndexByte(line[col:], '}'); end >= 0 {
+			own = line[open : col+end+1]
+		}
+	}
+	if valueKey(own) {
 		return true
 	}
 	if !(col >= 2 && strings.HasPrefix(line[col-2:], "- ")) {
