@@ -83,3 +83,87 @@ func TestHeaderPairsOnOneLineAreReadPairByPair(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionKeysAndABareAuth judges the names round 17 left: a session's signing key
+// (SESSION_KEY, SESSION_KEYS), the application key of Laravel (APP_KEY, which encrypts its
+// cookies and sessions) and Strapi (APP_KEYS, Koa's session keys), and a bare AUTH holding
+// USER:PASSWORD. Before, these passed. A key's prefix (SESSION_KEY_PREFIX, API_KEY_PREFIX) is no
+// credential: API_KEY_PREFIX failed before.
+func TestSessionKeysAndABareAuth(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"SESSION_KEY":                 {"SESSION_KEY", "Orders-2024-deploy", true},
+		"SESSION_KEYS":                {"SESSION_KEYS", "Orders-2024,Deploy-2025", true},
+		"FLASK_SESSION_KEY":           {"FLASK_SESSION_KEY", "Orders-2024-deploy", true},
+		"APP_KEY":                     {"APP_KEY", "base64:Orders2024deploy", true},
+		"APP_KEYS":                    {"APP_KEYS", "Orders-2024,Deploy-2025", true},
+		"AUTH user:password":          {"AUTH", "deploy:Orders-2024", true},
+		"auth user:password":          {"auth", "deploy:Orders-2024", true},
+		"SESSION_SECRET stays one":    {"SESSION_SECRET", "Orders-2024-deploy", true},
+		"COOKIE_SECRET stays one":     {"COOKIE_SECRET", "Orders-2024-deploy", true},
+		"SECRET_KEY_BASE stays one":   {"SECRET_KEY_BASE", "Orders-2024-deploy", true},
+		"SESSION_KEY from ${}":        {"SESSION_KEY", "${SESSION_KEY}", false},
+		"SESSION_KEY empty":           {"SESSION_KEY", "", false},
+		"SESSION_KEY_PREFIX":          {"SESSION_KEY_PREFIX", "sess:", false},
+		"API_KEY_PREFIX":              {"API_KEY_PREFIX", "sk_live_", false},
+		"SESSION_KEY_FILE":            {"SESSION_KEY_FILE", "/run/secrets/session", false},
+		"PUSHER_APP_KEY, public":      {"PUSHER_APP_KEY", "orders2024", false},
+		"APP_KEY placeholder":         {"APP_KEY", "<app-key>", false},
+		"AUTH a switch":               {"AUTH", "true", false},
+		"AUTH a method":               {"AUTH", "basic", false},
+		"AUTH a URL":                  {"AUTH", "https://auth.example.com/login", false},
+		"AUTH host:port":              {"AUTH", "auth-server:9000", false},
+		"AUTH a user alone":           {"AUTH", "deploy", false},
+		"AUTH_TYPE user:password too": {"AUTH_TYPE", "deploy:Orders-2024", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value) != ""; got != tc.want {
+				t.Errorf("envCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, envCredential(tc.name, tc.value), tc.want)
+			}
+		})
+	}
+	for name, want := range map[string]bool{"session_key": true, "sessionKeys": true, "app.keys": true, "session_key_prefix": false} {
+		t.Run("setting "+name, func(t *testing.T) {
+			if got := credentialSettingName(name); got != want {
+				t.Errorf("credentialSettingName(%q) = %v, want %v", name, got, want)
+			}
+		})
+	}
+}
+
+// TestABareAuthFileNamesNoCredentialFile: AUTH_FILE names an authentication configuration as
+// often as a password file, and a bare AUTH is a credential's name for USER:PASSWORD only.
+func TestABareAuthFileNamesNoCredentialFile(t *testing.T) {
+	for name, want := range map[string]bool{"AUTH_FILE": false, "AUTH_PATH": false, "PROXY_AUTH_FILE": true, "SESSION_KEY_FILE": true} {
+		if got := namesCredentialFile(name); got != want {
+			t.Errorf("namesCredentialFile(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestABareAuthInConfigurationFiles: AUTH=USER:PASSWORD in a .env file or auth: USER:PASSWORD
+// in a configuration a ConfigMap holds is judged as the variable is.
+func TestABareAuthInConfigurationFiles(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		".env":                   {".env", "HOST=0.0.0.0\nAUTH=deploy:Orders-2024\n", true},
+		"YAML":                   {"config.yaml", "proxy:\n  auth: deploy:Orders-2024\n", true},
+		"a key named AUTH":       {"AUTH", "deploy:Orders-2024", true},
+		"a method":               {"config.yaml", "proxy:\n  auth: basic\n", false},
+		"a server":               {".env", "AUTH=auth-server:9000\n", false},
+		"a variable":             {".env", "AUTH=${PROXY_USER}:${PROXY_PASSWORD}\n", false},
+		"the --auth flag, a URL": {"run.sh", "#!/bin/sh\nexec proxy --auth https://auth.example.com\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+}

@@ -38,13 +38,15 @@ var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD",
 // SECURE_AUTH_KEY, which sign its login cookies, and NONCE_KEY), UNSEAL_KEY (a share of Vault's
 // unseal key), ENCRYPT_KEY and GOSSIP_KEY (Serf's encrypt_key, the Consul chart's GOSSIP_KEY), and
 // a key named for the cipher or signature it keys: FERNET_KEY (Airflow's, which encrypts its
-// connections' passwords), JWT_KEY, CSRF_KEY, AES_KEY, CIPHER_KEY, CRYPT_KEY, CRYPTO_KEY. A KEY on
-// its own (CACHE_KEY) is not one.
+// connections' passwords), JWT_KEY, CSRF_KEY, AES_KEY, CIPHER_KEY, CRYPT_KEY, CRYPTO_KEY, and a
+// session's signing key, SESSION_KEY (aiohttp-session's, Flask's). A KEY on its own (CACHE_KEY)
+// is not one. APP_KEY and APP_KEYS, the whole name, are one too (isCredentialPart).
 var credentialKeyQualifiers = map[string]bool{
 	"API": true, "PRIVATE": true, "ACCESS": true, "SECRET": true, "ACCOUNT": true,
 	"ENCRYPTION": true, "SIGNING": true, "MASTER": true, "HMAC": true,
 	"AUTH": true, "NONCE": true, "UNSEAL": true, "ENCRYPT": true, "GOSSIP": true,
 	"FERNET": true, "JWT": true, "CSRF": true, "AES": true, "CIPHER": true, "CRYPT": true, "CRYPTO": true,
+	"SESSION": true,
 }
 
 // wordPressKeyQualifiers are the words before which KEY or SALT is one of WordPress's
@@ -85,6 +87,9 @@ var referenceSuffixes = map[string]bool{
 	"SHARES": true, "THRESHOLD": true,
 	"HASHER": true, "PROVIDER": true, "BACKEND": true, "STORE": true, "LOCATION": true,
 	"METHOD": true, "FORMAT": true, "MODE": true,
+	// What a credential's text starts or ends with (API_KEY_PREFIX=sk_live_,
+	// SESSION_KEY_PREFIX=sess:, TOKEN_SUFFIX).
+	"PREFIX": true, "SUFFIX": true,
 	// The texts of a user interface about a credential: a login form's PASSWORD_LABEL,
 	// passwordPlaceholder, TOKEN_PROMPT, invalid_password_message.
 	"LABEL": true, "PLACEHOLDER": true, "HINT": true, "PROMPT": true, "TOOLTIP": true, "TITLE": true,
@@ -100,7 +105,9 @@ func namesCredentialFile(name string) bool {
 	if n < 2 || (parts[n-1] != "FILE" && parts[n-1] != "PATH") {
 		return false
 	}
-	return credentialName(strings.Join(parts[:n-1], "_"))
+	// AUTH_FILE names an authentication configuration as often as a password file: a bare
+	// AUTH is a credential's name for a USER:PASSWORD value only (userPasswordName).
+	return !(n == 2 && parts[0] == "AUTH") && credentialName(strings.Join(parts[:n-1], "_"))
 }
 
 // nameParts splits a variable or key name into upper-case words at punctuation and at camelCase
@@ -151,10 +158,11 @@ var lastCredentialParts = map[string]bool{"PASS": true, "PW": true, "DBPASS": tr
 // so does DBPASS, DB_PASS without its underscore, and a part that ends in PW (LDAP_BINDPW,
 // ROOTPW: slapd's rootpw), and PSK, a pre-shared key (WIFI_PSK, IPSEC_PSK). ENCRYPT counts as the
 // last part too, alone or after another (encrypt, CONSUL_ENCRYPT: gossipKeyName), for a value that
-// is a gossip key only (credentialValue). So does AUTH after another part (CONSUL_HTTP_AUTH,
-// FLOWER_BASIC_AUTH, proxyAuth), for a value USER:PASSWORD only (userPasswordName).
+// is a gossip key only (credentialValue). So does AUTH, alone or after another part (AUTH,
+// CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH, proxyAuth), for a value USER:PASSWORD only
+// (userPasswordName).
 func isCredentialPart(parts []string, i int) bool {
-	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || (parts[i] == "PWD" || parts[i] == "AUTH") && i > 0 || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
+	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || parts[i] == "AUTH" || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
 		return true
 	}
 	if redisPasswordSettings[parts[i]] {
@@ -166,7 +174,9 @@ func isCredentialPart(parts []string, i int) bool {
 			return true
 		}
 	}
-	return p == "KEY" && i > 0 && credentialKeyQualifiers[parts[i-1]] || wordPressKey(parts, i)
+	// APP_KEY, Laravel's (it encrypts its cookies and sessions), and APP_KEYS, Strapi's (Koa's
+	// session keys), as the whole name: Pusher's PUSHER_APP_KEY is public.
+	return p == "KEY" && i > 0 && (credentialKeyQualifiers[parts[i-1]] || i == 1 && len(parts) == 2 && parts[0] == "APP") || wordPressKey(parts, i)
 }
 
 // programCredentialVariables are the variables, by their letters and digits in upper case,
@@ -432,9 +442,9 @@ func gossipKey(value string) bool {
 }
 
 // userPasswordName reports whether name holds USER:PASSWORD though no credential word names it:
-// etcdctl's ETCDCTL_USER (username[:password]), and a name whose last part is AUTH after
-// another (the Consul and Nomad CLIs' CONSUL_HTTP_AUTH and NOMAD_HTTP_AUTH, username[:password];
-// Celery Flower's FLOWER_BASIC_AUTH, user:password; proxyAuth), not a program's variable whose
+// etcdctl's ETCDCTL_USER (username[:password]), and a name whose last part is AUTH, alone or
+// after another (the Consul and Nomad CLIs' CONSUL_HTTP_AUTH and NOMAD_HTTP_AUTH,
+// username[:password]; Celery Flower's FLOWER_BASIC_AUTH, user:password; proxyAuth; AUTH), not a program's variable whose
 // value is the password itself (REDISCLI_AUTH) or USER/PASSWORD (NEO4J_AUTH). Elsewhere such a
 // name holds a switch, a method or a URL: only a USER:PASSWORD value (userPasswordValue) set for
 // it is a credential.
@@ -446,11 +456,19 @@ func userPasswordName(name string) bool {
 	for end > 0 && !isASCIIAlnum(name[end-1]) {
 		end--
 	}
-	if end < 5 || !strings.EqualFold(name[end-4:end], "AUTH") || programCredentialVariable(name) {
+	if end < 4 || !strings.EqualFold(name[end-4:end], "AUTH") || programCredentialVariable(name) {
 		return false
 	}
 	parts := nameParts(name)
-	return len(parts) > 1 && parts[len(parts)-1] == "AUTH"
+	return len(parts) > 0 && parts[len(parts)-1] == "AUTH"
+}
+
+// bareAuthName reports whether name is AUTH alone (any case, blanks and punctuation around it
+// aside), which userPasswordName takes as another word's AUTH, but for a port: AUTH=host:8080
+// names a server.
+func bareAuthName(name string) bool {
+	parts := nameParts(name)
+	return len(parts) == 1 && parts[0] == "AUTH"
 }
 
 // userPasswordValue is the password of value (trimmed) when it is USER:PASSWORD: a user name of
@@ -491,7 +509,7 @@ func credentialValue(name, value string) bool {
 	if userPasswordName(name) {
 		// BASIC_AUTH=true, PROXY_AUTH=basic, ETCDCTL_USER=root: only a password is one.
 		p, ok := userPasswordValue(value)
-		if !ok {
+		if !ok || strings.Trim(p, "0123456789") == "" && bareAuthName(name) {
 			return false
 		}
 		value = p

@@ -69,7 +69,7 @@ func TestCredentialName(t *testing.T) {
 		"an encryption mode":                       {"ENCRYPT_MODE", false},
 		"HTTP basic authentication":                {"CONSUL_HTTP_AUTH", true},
 		"camelCase Auth at the end":                {"proxyAuth", true},
-		"AUTH alone":                               {"auth", false},
+		"AUTH alone, for USER:PASSWORD only":       {"auth", true},
 		"AUTH not at the end":                      {"AUTH_METHOD", false},
 		"etcdctl's user":                           {"ETCDCTL_USER", true},
 		"another user":                             {"DB_USER", false},

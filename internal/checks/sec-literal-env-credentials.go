@@ -28,13 +28,13 @@ var secLiteralEnvCredentials = &engine.Check{
 		"values under credential-like names); beyond those rules, a stricter SOC 2 rule flags any " +
 		"literal value under a name that says it is a credential (PASSWORD, SECRET, TOKEN, API_KEY, " +
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, an auth, unseal, encrypt or gossip key, a key named for its cipher or " +
-		"signature: FERNET_KEY, JWT_KEY, CSRF_KEY, AES_KEY, a master, encryption or signing key in one word, MASTERKEY, " +
+		"signature: FERNET_KEY, JWT_KEY, CSRF_KEY, AES_KEY, a session's signing key SESSION_KEY, Laravel's and Strapi's APP_KEY and APP_KEYS, a master, encryption or signing key in one word, MASTERKEY, " +
 		"AUTHKEY (Tailscale's TS_AUTHKEY), " +
 		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY), that holds USER:PASSWORD " +
-		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH after another word: the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
+		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
-		"BASIC_AUTH=true, ETCDCTL_USER=root) or that holds the gossip key of Consul's " +
+		"BASIC_AUTH=true, ETCDCTL_USER=root, nor a server, AUTH=auth-server:9000) or that holds the gossip key of Consul's " +
 		"and Nomad's agents (base64 of 16, 24 or 32 bytes under a name whose last word is ENCRYPT, CONSUL_ENCRYPT, " +
 		"also as the encrypt setting of a configuration: CONSUL_LOCAL_CONFIG={\"encrypt\": ...}, as are its ACL tokens, " +
 		"{\"acl\": {\"tokens\": {\"agent\": ...}}}; not a switch or " +
@@ -63,7 +63,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
 		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
-		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY, TOKEN_LIFETIME or PASSWORD_LABEL (names that point at a credential " +
+		"PASSWORD_FILE, SECRET_NAME, PASSWORD_POLICY, TOKEN_LIFETIME, API_KEY_PREFIX or PASSWORD_LABEL (names that point at a credential " +
 		"or describe it, or a user interface's text about it), and such texts themselves (\"Enter your password\", " +
 		"\"Forgot password?\"; not one word, Password) pass that rule. The same goes " +
 		"for the container's command and args (after the kubelet's $(VAR) expansion, and in a shell's -c script after the shell's $NAME and ${NAME} expansion of the env's literal values), the exec commands " +
