@@ -167,3 +167,31 @@ func TestABareAuthInConfigurationFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestERBTagsAreNoLiterals: Rails' database.yml (and Puppet's and EJS's templates) takes a
+// password from the environment with an ERB tag, password: <%= ENV['DB_PASSWORD'] %>. Before,
+// the tag was read as a literal password, and these failed.
+func TestERBTagsAreNoLiterals(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"database.yml":                 {"database.yml", "production:\n  adapter: postgresql\n  password: <%= ENV['DB_PASSWORD'] %>\n", false},
+		"fetch, quoted":                {"database.yml", "production:\n  password: \"<%= ENV.fetch('DB_PASSWORD') %>\"\n", false},
+		"EJS":                          {"config.yml", "password: <%- process.env.DB_PASSWORD %>\n", false},
+		"a credential-like key":        {"DB_PASSWORD", "<%= ENV['DB_PASSWORD'] %>", false},
+		"a literal beside a tag":       {"database.yml", "production:\n  password: Orders-2024<%= ENV['SUFFIX'] %>\n", true},
+		"a tag that nothing closes":    {"database.yml", "production:\n  password: <%Orders-2024\n", true},
+		"a literal after a tag closes": {"DB_PASSWORD", "<%= x %>Orders-2024", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+	if got := envCredential("DB_PASSWORD", "<%= ENV['DB_PASSWORD'] %>"); got != "" {
+		t.Errorf("envCredential(DB_PASSWORD, an ERB tag) = %q, want none", got)
+	}
+}

@@ -705,7 +705,7 @@ func literalValue(value string, paths bool) bool {
 	switch {
 	case v == "", nonLiteralValues[lower]:
 		return false
-	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{"):
+	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "<%"):
 		return interpolatedLiteral(v, paths)
 	}
 	return plainLiteral(v, lower, paths)
@@ -737,7 +737,8 @@ var authorizationSchemes = map[string]bool{"bearer": true, "basic": true, "diges
 
 // interpolatedLiteral is literalValue for a value v (trimmed) that holds interpolations: a
 // reference the kubelet or a shell expands ($(VAR), $(command)), a placeholder a shell,
-// envsubst or Spring fills in (${VAR}), a template's action ({{ ... }}). They are not the
+// envsubst or Spring fills in (${VAR}), a template's action ({{ ... }}), an ERB or EJS tag
+// (<%= ENV['DB_PASSWORD'] %>, as Rails' database.yml writes it). They are not the
 // value's literal part, but what is written beside them, and a placeholder's default, are:
 // "${SUFFIX}Orders-2024" holds Orders-2024 whatever SUFFIX is, a reference the kubelet cannot
 // resolve stays as it is ("Orders-2024$(UNSET)"), and ${DB_PASSWORD:-Orders-2024} (a shell's
@@ -749,8 +750,8 @@ var authorizationSchemes = map[string]bool{"bearer": true, "basic": true, "diges
 // other parameter expansions (${#VAR}, ${VAR/a/b}) are none. Text of several words is no
 // literal either: a shell line's "PGPASSWORD=$PW psql -h db" sets PGPASSWORD to $PW.
 //
-// It reads v once: a "$(", "${" or "{{" that nothing closes after it is text, and so is every
-// one after it.
+// It reads v once: a "$(", "${", "{{" or "<%" that nothing closes after it is text, and so is
+// every one after it.
 func interpolatedLiteral(v string, paths bool) bool {
 	var b strings.Builder
 	b.Grow(len(v))
@@ -758,7 +759,7 @@ func interpolatedLiteral(v string, paths bool) bool {
 	// dropped counts those, and dropStart is where the outermost of them began.
 	var frames []bool
 	dropped, dropStart := 0, 0
-	noParen, noBrace, noBraces := false, false, false
+	noParen, noBrace, noBraces, noTags := false, false, false, false
 	lastBrace := strings.LastIndexByte(v, '}')
 	for i := 0; i < len(v); {
 		c := v[i]
@@ -774,6 +775,14 @@ func interpolatedLiteral(v string, paths bool) bool {
 			end := strings.Index(v[i+2:], "}}")
 			if end < 0 {
 				noBraces = true
+				continue
+			}
+			i += 4 + end
+		case c == '<' && i+1 < len(v) && v[i+1] == '%' && !noTags:
+			// An ERB (Rails' database.yml, Puppet) or EJS tag: <%= ENV['DB_PASSWORD'] %>.
+			end := strings.Index(v[i+2:], "%>")
+			if end < 0 {
+				noTags = true
 				continue
 			}
 			i += 4 + end
