@@ -195,3 +195,36 @@ func TestERBTagsAreNoLiterals(t *testing.T) {
 		t.Errorf("envCredential(DB_PASSWORD, an ERB tag) = %q, want none", got)
 	}
 }
+
+// TestLDAPClientPasswords judges the bind passwords of LDAP clients' and servers'
+// configuration: ldap.conf's and nslcd.conf's BINDPW / bindpw VALUE, slapd.conf's rootpw VALUE
+// (names of one word, a blank and the value) and SSSD's ldap_default_authtok = VALUE (AUTHTOK,
+// PAM's word for a password). Before, these passed.
+func TestLDAPClientPasswords(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"ldap.conf":                   {"ldap.conf", "URI ldaps://ldap.example.com\nBINDDN cn=reader,dc=example,dc=com\nBINDPW Orders-2024-deploy\n", true},
+		"nslcd.conf":                  {"nslcd.conf", "uri ldap://ldap\nbinddn cn=reader,dc=example,dc=com\nbindpw Orders-2024-deploy\n", true},
+		"slapd.conf":                  {"slapd.conf", "database mdb\nrootdn cn=admin,dc=example,dc=com\nrootpw Orders-2024-deploy\n", true},
+		"sssd.conf":                   {"sssd.conf", "[domain/example]\nldap_default_bind_dn = cn=reader,dc=example,dc=com\nldap_default_authtok_type = password\nldap_default_authtok = Orders-2024-deploy\n", true},
+		"SSSD_AUTHTOK variable":       {"SSSD_LDAP_AUTHTOK", "Orders-2024-deploy", true},
+		"slapd.conf, a hash":          {"slapd.conf", "rootpw {SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n", true},
+		"bindpw from the environment": {"nslcd.conf", "bindpw ${LDAP_BIND_PASSWORD}\n", false},
+		"authtok_type alone":          {"sssd.conf", "[domain/example]\nldap_default_authtok_type = obfuscated_password\n", false},
+		"prose":                       {"README", "Password reset\nPasswords expire\nToken expired\n", false},
+		"a one-word verb":             {"notes.txt", "password: \npasswd -l root\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := keyCredential(tc.key, tc.value, false)
+			if tc.key == "SSSD_LDAP_AUTHTOK" {
+				got = envCredential(tc.key, tc.value)
+			}
+			if (got != "") != tc.want {
+				t.Errorf("credential in %q, %q = %q, want a credential %v", tc.key, tc.value, got, tc.want)
+			}
+		})
+	}
+}

@@ -28,9 +28,10 @@ import (
 // password that trivy-checks' KSV0109 (ConfigMap with secrets) names, PSWD the commonest of
 // them (DB_PSWD). AUTHKEY is an auth key in one word (Tailscale's TS_AUTHKEY, tailscale up
 // --authkey), which joins a machine to a network; MASTERKEY, ENCRYPTIONKEY and SIGNINGKEY are
-// the qualified keys of credentialKeyQualifiers in one word (ZITADEL_MASTERKEY).
+// the qualified keys of credentialKeyQualifiers in one word (ZITADEL_MASTERKEY). AUTHTOK is PAM's
+// word for a password, an authentication token (SSSD's ldap_default_authtok).
 var credentialWords = []string{"PASSWORD", "PASSWD", "PASSWRD", "PSWRD", "PSWD", "PWORD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY",
-	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL", "AUTHKEY", "MASTERKEY", "ENCRYPTIONKEY", "SIGNINGKEY"}
+	"PRIVATEKEY", "ACCESSKEY", "SECRETKEY", "CREDENTIAL", "AUTHKEY", "MASTERKEY", "ENCRYPTIONKEY", "SIGNINGKEY", "AUTHTOK"}
 
 // credentialKeyQualifiers are the words that make a following KEY a credential: API_KEY,
 // privateKey, AZURE_STORAGE_ACCOUNT_KEY, HMAC_KEY (an HMAC's shared key: certbot's
@@ -2148,8 +2149,9 @@ var commandVerbs = map[string]bool{"GET": true, "SET": true, "GENERATE": true, "
 
 // blankSetting is the setting a line gives as its name, blanks and one value, as keepalived
 // ("auth_pass VALUE"), Fluent Bit ("HTTP_Passwd VALUE") and Apache httpd
-// ("AuthLDAPBindPassword VALUE") write settings, when the name is of more than one word (a word
-// of prose, "password reset", "Token expired.", is not one), does not start with a verb
+// ("AuthLDAPBindPassword VALUE") write settings, when the name is of more than one word or of
+// one that ends in PW after another word (ldap.conf's BINDPW VALUE, slapd's rootpw VALUE; a
+// word of prose, "password reset", "Token expired.", is not one), does not start with a verb
 // (commandVerbs), is not one of nginxPassDirectives, and ends in a credential word; and whether
 // the value, unquoted and without a final ';', is a literal (not a shell expansion). A line of
 // more than two words is none.
@@ -2169,11 +2171,19 @@ func blankSettingOf(line string, oneWord bool) (string, bool) {
 	if value == "" || strings.ContainsAny(value, " \t") || !credentialSettingName(name) || nginxPassDirectives[name] {
 		return "", false
 	}
-	if parts := nameParts(name); len(parts) < 2 && !oneWord || commandVerbs[parts[0]] {
+	if parts := nameParts(name); len(parts) < 2 && !oneWord && !boundPasswordWord(parts[0]) || commandVerbs[parts[0]] {
 		return "", false
 	}
 	value = strings.Trim(strings.TrimSuffix(value, ";"), `"'`)
 	return name, !shellExpansion(value) && !strings.Contains(value, "#{") && credentialValue(name, value)
+}
+
+// boundPasswordWord reports whether a name's one part (upper case) is a word that ends in PW
+// after another: BINDPW, ROOTPW (ldap.conf's, nslcd's and slapd's bind and root passwords),
+// which prose does not start a line with as it does "Password reset" or "Token expired", and no
+// command is named (chpasswd, htpasswd end in PASSWD).
+func boundPasswordWord(part string) bool {
+	return len(part) > 2 && strings.HasSuffix(part, "PW")
 }
 
 // fluentdDirectives are the directives and plugin sections of Fluentd's configuration (v1:

@@ -37,7 +37,7 @@ var secConfigmapCredentials = &engine.Check{
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey) with a literal value, or that hold USER:PASSWORD under a " +
+		"credential word (db.password, client_secret, apiKey, SSSD's ldap_default_authtok) with a literal value, or that hold USER:PASSWORD under a " +
 		"name ending in AUTH, alone or after another word (AUTH, CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH) or etcdctl's ETCDCTL_USER, or that are a Consul or Nomad " +
 		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true), or a Consul agent's ACL " +
 		"tokens (acl { tokens { initial_management = ..., agent = ... } }, in HCL, JSON or YAML; a setting that opens an " +
@@ -47,8 +47,8 @@ var secConfigmapCredentials = &engine.Check{
 		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +
 		"line (a key named *.properties read as java.util.Properties reads it: db.password VALUE, " +
 		"db.password:VALUE, a line continued with a backslash, \\uXXXX escapes in the key; a YAML " +
-		"value on the line after its key; a name of more than one word, a blank and one value, as " +
-		"keepalived's auth_pass VALUE and Fluent Bit's HTTP_Passwd VALUE, nginx's proxy_pass aside, and " +
+		"value on the line after its key; a name of more than one word, or of one ending in PW, a blank and one value, as " +
+		"keepalived's auth_pass VALUE, Fluent Bit's HTTP_Passwd VALUE and ldap.conf's and slapd's BINDPW and rootpw VALUE, nginx's proxy_pass aside, and " +
 		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
 		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
