@@ -228,3 +228,33 @@ func TestLDAPClientPasswords(t *testing.T) {
 		})
 	}
 }
+
+// TestGrafanaVariableExpansion: Grafana's configuration and provisioning files take a value
+// from the environment or a file with $__env{VAR} and $__file{PATH} (and Enterprise's
+// $__vault{PATH}), which write no credential. Before, these failed.
+func TestGrafanaVariableExpansion(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"$__env":                   {"datasources.yaml", "datasources:\n- name: pg\n  secureJsonData:\n    password: $__env{DB_PASSWORD}\n", false},
+		"$__file, quoted":          {"datasources.yaml", "datasources:\n- name: pg\n  secureJsonData:\n    password: \"$__file{/etc/secrets/pg}\"\n", false},
+		"grafana.ini":              {"grafana.ini", "[security]\nadmin_password = $__file{/run/secrets/admin}\n", false},
+		"$__vault":                 {"grafana.ini", "[database]\npassword = $__vault{database:database/creds/grafana:password}\n", false},
+		"a literal beside it":      {"grafana.ini", "[database]\npassword = Orders-2024$__env{SUFFIX}\n", true},
+		"one nothing closes":       {"grafana.ini", "[database]\npassword = $__env{Orders-2024\n", true},
+		"another $__ word":         {"grafana.ini", "[database]\npassword = $__Orders-2024\n", true},
+		"a credential-like key":    {"GF_DATABASE_PASSWORD", "$__env{DB_PASSWORD}", false},
+		"a literal password stays": {"grafana.ini", "[security]\nadmin_password = Orders-2024-deploy\n", true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+	if got := envCredential("GF_SECURITY_ADMIN_PASSWORD", "$__file{/run/secrets/admin}"); got != "" {
+		t.Errorf("envCredential(GF_SECURITY_ADMIN_PASSWORD, $__file{...}) = %q, want none", got)
+	}
+}

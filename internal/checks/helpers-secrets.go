@@ -706,7 +706,7 @@ func literalValue(value string, paths bool) bool {
 	switch {
 	case v == "", nonLiteralValues[lower]:
 		return false
-	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "<%"):
+	case strings.Contains(v, "$(") || strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "<%") || strings.Contains(v, "$__"):
 		return interpolatedLiteral(v, paths)
 	}
 	return plainLiteral(v, lower, paths)
@@ -739,7 +739,8 @@ var authorizationSchemes = map[string]bool{"bearer": true, "basic": true, "diges
 // interpolatedLiteral is literalValue for a value v (trimmed) that holds interpolations: a
 // reference the kubelet or a shell expands ($(VAR), $(command)), a placeholder a shell,
 // envsubst or Spring fills in (${VAR}), a template's action ({{ ... }}), an ERB or EJS tag
-// (<%= ENV['DB_PASSWORD'] %>, as Rails' database.yml writes it). They are not the
+// (<%= ENV['DB_PASSWORD'] %>, as Rails' database.yml writes it), Grafana's expansion
+// ($__env{VAR}, $__file{PATH}: grafanaExpansion). They are not the
 // value's literal part, but what is written beside them, and a placeholder's default, are:
 // "${SUFFIX}Orders-2024" holds Orders-2024 whatever SUFFIX is, a reference the kubelet cannot
 // resolve stays as it is ("Orders-2024$(UNSET)"), and ${DB_PASSWORD:-Orders-2024} (a shell's
@@ -779,6 +780,10 @@ func interpolatedLiteral(v string, paths bool) bool {
 				continue
 			}
 			i += 4 + end
+		case c == '$' && strings.HasPrefix(v[i+1:], "__") && grafanaExpansion(v[i:]) > 0:
+			// Grafana's $__env{VAR}, $__file{PATH} and $__vault{PATH} (its configuration's
+			// and its provisioning files' variable expansion).
+			i += grafanaExpansion(v[i:])
 		case c == '<' && i+1 < len(v) && v[i+1] == '%' && !noTags:
 			// An ERB (Rails' database.yml, Puppet) or EJS tag: <%= ENV['DB_PASSWORD'] %>.
 			end := strings.Index(v[i+2:], "%>")
@@ -844,6 +849,23 @@ func interpolatedLiteral(v string, paths bool) bool {
 	return strings.IndexFunc(rest, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 &&
 		!strings.ContainsAny(rest, " \t\r\n") && !strings.Contains(rest, "://") &&
 		!authorizationSchemes[lower] && plainLiteral(rest, lower, paths)
+}
+
+// grafanaExpanders are the providers of Grafana's variable expansion in its configuration and
+// provisioning files: $__env{VAR}, $__file{PATH}, $__vault{PATH}.
+var grafanaExpanders = []string{"$__env{", "$__file{", "$__vault{"}
+
+// grafanaExpansion is the length of the Grafana expansion ($__env{VAR}, grafanaExpanders) s
+// starts with, closed by '}'; 0 when it starts with none.
+func grafanaExpansion(s string) int {
+	for _, p := range grafanaExpanders {
+		if strings.HasPrefix(s, p) {
+			if end := strings.IndexByte(s[len(p):], '}'); end >= 0 {
+				return len(p) + end + 1
+			}
+		}
+	}
+	return 0
 }
 
 // confmapProviders are the schemes of the OpenTelemetry Collector's configuration providers

@@ -41,7 +41,7 @@ var secConfigmapCredentials = &engine.Check{
 		"name ending in AUTH, alone or after another word (AUTH, CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH) or etcdctl's ETCDCTL_USER, or that are a Consul or Nomad " +
 		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true), or a Consul agent's ACL " +
 		"tokens (acl { tokens { initial_management = ..., agent = ... } }, in HCL, JSON or YAML; a setting that opens an " +
-		"object, \"secrets\": {, is judged by what the object holds) (an ERB tag, Rails' password: <%= ENV['DB_PASSWORD'] %>, is no " +
+		"object, \"secrets\": {, is judged by what the object holds) (an ERB tag, Rails' password: <%= ENV['DB_PASSWORD'] %>, and Grafana's $__env{VAR} and $__file{PATH} are no " +
 		"literal; one written beside an " +
 		"interpolation, ${SUFFIX}Orders-2024, or as a placeholder's default, Spring's " +
 		"${DB_PASSWORD:Orders-2024} or a shell's ${DB_PASSWORD:-Orders-2024}, is one), at the start of a " +

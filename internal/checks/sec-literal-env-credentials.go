@@ -59,7 +59,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"in angle brackets (<password>, <your-token>) or named for the variable (HF_TOKEN=HF_TOKEN, " +
 		"GOOGLE_API_KEY=GOOGLE_API_KEY_VAL, API_KEY=YOUR_API_KEY; not a well-known default, password, changeme, " +
 		"CHANGE_ME; not WordPress's put your unique phrase here, which it replaces), references " +
-		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), ERB tags (<%= ENV['DB_PASSWORD'] %>), other $(VAR) " +
+		"that a secret store's injector resolves (vault:, berglas://, sm://, op://), ERB tags (<%= ENV['DB_PASSWORD'] %>), Grafana's $__env{VAR} and $__file{PATH}, other $(VAR) " +
 		"interpolations (not what is written beside one, Orders-2024$(UNSET), nor a placeholder's " +
 		"default, ${DB_PASSWORD:-Orders-2024}), counts (a number under a plural word: MAX_TOKENS=4096), switches (\"0\", \"1\": " +
 		"MYSQL_ALLOW_EMPTY_PASSWORD=1) and names such as " +
