@@ -1,6 +1,9 @@
 package checks
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestHeaderListsInEnvValues judges env values that hold a list of HTTP headers as JSON or
 // YAML name/value pairs ([{"name": "Authorization", "value": "Bearer ..."}], as a gateway's,
@@ -256,5 +259,38 @@ func TestGrafanaVariableExpansion(t *testing.T) {
 	}
 	if got := envCredential("GF_SECURITY_ADMIN_PASSWORD", "$__file{/run/secrets/admin}"); got != "" {
 		t.Errorf("envCredential(GF_SECURITY_ADMIN_PASSWORD, $__file{...}) = %q, want none", got)
+	}
+}
+
+// TestGrafanaDatasourceHeaders judges the custom HTTP headers of Grafana's datasource
+// provisioning: jsonData's httpHeaderNameN names the header, secureJsonData's httpHeaderValueN
+// gives its value. An Authorization header's literal credentials, or a literal value of a header
+// whose name looks like a credential (X-Api-Key) or Honeycomb's, are credentials. Before, these
+// passed: no credential word names httpHeaderValue1.
+func TestGrafanaDatasourceHeaders(t *testing.T) {
+	const ds = "apiVersion: 1\ndatasources:\n- name: prom\n  type: prometheus\n  jsonData:\n    httpHeaderName1: %s\n  secureJsonData:\n    httpHeaderValue1: %s\n"
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"Authorization, Bearer":     {fmt.Sprintf(ds, "Authorization", "Bearer Zt7Rk2Qp9Lm4Xw8Vn3Bc"), true},
+		"Authorization, Basic":      {fmt.Sprintf(ds, "Authorization", "'Basic ZGVwbG95Ok9yZGVycy0yMDI0'"), true},
+		"X-Api-Key":                 {fmt.Sprintf(ds, "X-API-Key", "Orders-2024-deploy"), true},
+		"Honeycomb's header":        {fmt.Sprintf(ds, "x-honeycomb-team", "Zt7Rk2Qp9Lm4Xw8Vn3Bc"), true},
+		"JSON":                      {`{"datasources":[{"name":"prom","jsonData":{"httpHeaderName1":"Authorization"},"secureJsonData":{"httpHeaderValue1":"Bearer Zt7Rk2Qp9Lm4Xw8Vn3Bc"}}]}`, true},
+		"the second of two":         {"datasources:\n- name: loki\n  jsonData:\n    httpHeaderName1: X-Scope-OrgID\n    httpHeaderName2: Authorization\n  secureJsonData:\n    httpHeaderValue1: tenant-orders\n    httpHeaderValue2: Bearer Zt7Rk2Qp9Lm4Xw8Vn3Bc\n", true},
+		"a tenant's ID":             {fmt.Sprintf(ds, "X-Scope-OrgID", "tenant-orders"), false},
+		"Authorization from $__env": {fmt.Sprintf(ds, "Authorization", "Bearer $__env{PROM_TOKEN}"), false},
+		"X-Api-Key from $__file":    {fmt.Sprintf(ds, "X-API-Key", "$__file{/etc/secrets/prom-key}"), false},
+		"a placeholder":             {fmt.Sprintf(ds, "Authorization", "Bearer <token>"), false},
+		"another datasource's name": {"datasources:\n- name: a\n  jsonData:\n    httpHeaderName1: Authorization\n  secureJsonData:\n    httpHeaderValue1: Bearer $__env{T}\n- name: b\n  jsonData:\n    httpHeaderName1: X-Scope-OrgID\n  secureJsonData:\n    httpHeaderValue1: tenant-orders\n", false},
+		"a value without a name":    {"secureJsonData:\n  httpHeaderValue1: Orders-2024-deploy\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("datasources.yaml", tc.text, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(datasources.yaml, %q) = %q, want a credential %v", tc.text, keyCredential("datasources.yaml", tc.text, false), tc.want)
+			}
+		})
 	}
 }

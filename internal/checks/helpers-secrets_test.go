@@ -830,7 +830,7 @@ func TestHoneycombTeamHeader(t *testing.T) {
 
 // FuzzConfigurationReaders: a tenant writes the ConfigMap text these readers take (Consul's ACL
 // tokens block, curl's, msmtp's and fetchmail's configuration, HAProxy's userlist, PgBouncer's
-// auth file, header lists); whatever it holds, reading it must not panic, and credentialSettings
+// auth file, header lists, Grafana's datasource headers, ERB tags and $__env{...}); whatever it holds, reading it must not panic, and credentialSettings
 // names at most its limit.
 func FuzzConfigurationReaders(f *testing.F) {
 	for _, seed := range []string{
@@ -838,6 +838,8 @@ func FuzzConfigurationReaders(f *testing.F) {
 		"tokens {\n}\n}", "\"secrets\": {\n\"tokens\": [", "user = \"a:b\"\n-u\n--user=", "password\npass x",
 		"user a insecure-password", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
 		"-H 'x-honeycomb-team:", "=X-Honeycomb-Team :",
+		"httpHeaderName1: Authorization\nhttpHeaderValue1: Bearer x}", "\"httpHeaderValue2\":\"", "httpHeaderName: a\nhttpHeaderValue9 = '",
+		"[[headers]]\nname = \"x-honeycomb-team\"\nvalue = ", "[{name = \"x-honeycomb-team\", value = \"k\"}, {", "password: <%= x", "$__env{",
 	} {
 		f.Add(seed)
 	}
@@ -851,6 +853,9 @@ func FuzzConfigurationReaders(f *testing.F) {
 		pgbouncerPassword(text)
 		headerListCredential(text)
 		honeycombTeamHeader(text)
+		literalAuthorizationHeader(text)
+		grafanaHeaderCredential(text)
+		literalCredential(text)
 		oracleLogonVariable("ORACLE_CONNECTION", text)
 	})
 }

@@ -97,7 +97,8 @@ var secConfigmapCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), password files (.pgpass, .netrc) " +
 		"that give a literal password, an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
-		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
+		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
+		"Grafana's datasource provisioning's httpHeaderValueN for an httpHeaderNameN that is Authorization, looks like a credential (X-Api-Key) or is Honeycomb's; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
 		"placeholder, Bearer YOUR_TOKEN, nor prose), Docker configs whose auth field (base64 of user:password) " +
 		"does, and binary private keys (a DER key, a Java keystore or a PKCS #12 file that holds one; " +
 		"a trust store of certificates is none). A key whose literal value a " +
@@ -376,6 +377,9 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	if !binary && honeycombTeamHeader(settings) {
 		return "Honeycomb API key header"
 	}
+	if !binary && grafanaHeaderCredential(settings) {
+		return "Grafana datasource header"
+	}
 	if !binary && haproxyInsecurePassword(v) {
 		return "HAProxy user's insecure-password"
 	}
@@ -536,6 +540,102 @@ func honeycombHeaderOption(line string) bool {
 			return true
 		}
 	}
+}
+
+// grafanaHeader is a custom HTTP header's name or value in Grafana's datasource provisioning
+// (httpHeaderNameN in jsonData, httpHeaderValueN in secureJsonData): its number N, the text
+// given it, and where it is (line and byte).
+type grafanaHeader struct {
+	n, text   string
+	line, col int
+}
+
+// grafanaHeaders lists the settings of text whose names are prefix (httpHeaderName or
+// httpHeaderValue) and a number, in JSON's or YAML's form: "httpHeaderValue1": "Bearer ...",
+// httpHeaderValue1: Bearer ... (the rest of the line, a comment aside).
+func grafanaHeaders(text, prefix string) []grafanaHeader {
+	var out []grafanaHeader
+	for n, line := range strings.Split(text, "\n") {
+		for from := 0; ; {
+			i := strings.Index(line[from:], prefix)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(prefix)
+			for j < len(line) && '0' <= line[j] && line[j] <= '9' {
+				j++
+			}
+			from = j
+			if j == i+len(prefix) || i > 0 && isSettingChar(line[i-1]) || j < len(line) && isSettingChar(line[j]) {
+				continue
+			}
+			num := line[i+len(prefix) : j]
+			rest := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(line[j:], `"`), "'"), " \t")
+			if !strings.HasPrefix(rest, ":") && !strings.HasPrefix(rest, "=") {
+				continue
+			}
+			rest = strings.TrimLeft(rest[1:], " \t")
+			var v string
+			if rest != "" && (rest[0] == '"' || rest[0] == '\'') {
+				end := strings.IndexByte(rest[1:], rest[0])
+				if end < 0 {
+					continue
+				}
+				v = rest[1 : end+1]
+			} else {
+				v = rest
+				if c := strings.Index(v, " #"); c >= 0 {
+					v = v[:c]
+				}
+				v = strings.TrimRight(strings.TrimSpace(v), ",")
+				// A flow mapping's closing brace, not $__env{VAR}'s.
+				for strings.HasSuffix(v, "}") && strings.Count(v, "}") > strings.Count(v, "{") {
+					v = strings.TrimSpace(strings.TrimRight(v[:len(v)-1], ","))
+				}
+			}
+			out = append(out, grafanaHeader{n: num, text: strings.TrimSpace(v), line: n, col: i})
+		}
+	}
+	return out
+}
+
+// grafanaHeaderCredential reports whether text, Grafana's datasource provisioning (YAML or
+// JSON), gives a custom HTTP header literal credentials: secureJsonData's httpHeaderValueN, with
+// the header named by the nearest httpHeaderNameN of the same N (the same datasource's
+// jsonData), an Authorization or Proxy-Authorization header's literal credentials
+// (authorizationArgument), Honeycomb's API key, or a literal value of a header whose name looks
+// like a credential (X-Api-Key). Another header's value (X-Scope-OrgID: tenant) is none, and so
+// are $__env{VAR}, $__file{PATH} and other interpolations.
+func grafanaHeaderCredential(text string) bool {
+	if !strings.Contains(text, "httpHeaderValue") || !strings.Contains(text, "httpHeaderName") {
+		return false
+	}
+	names := grafanaHeaders(text, "httpHeaderName")
+	for _, v := range grafanaHeaders(text, "httpHeaderValue") {
+		name, best := "", -1
+		for _, h := range names {
+			if h.n != v.n {
+				continue
+			}
+			d := (h.line-v.line)*(h.line-v.line)<<16 + (h.col-v.col)*(h.col-v.col)
+			if best < 0 || d < best {
+				name, best = h.text, d
+			}
+		}
+		switch lower := strings.ToLower(name); {
+		case name == "":
+		case lower == "authorization" || lower == "proxy-authorization":
+			if authorizationArgument(name + ": " + v.text) {
+				return true
+			}
+		case lower == "x-honeycomb-team" || credentialName(name):
+			if !shellExpansion(v.text) && !strings.ContainsAny(v.text, "<>") && credentialValue("token", v.text) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // haproxyInsecurePassword reports whether text has a line of HAProxy's userlist section that
