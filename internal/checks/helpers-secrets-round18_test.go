@@ -294,3 +294,27 @@ func TestGrafanaDatasourceHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestHAProxyStatsAuth judges HAProxy's statistics page's credentials, stats auth USER:PASSWORD
+// in a listen, frontend or backend section. Before, only a userlist's insecure-password was read,
+// and these passed.
+func TestHAProxyStatsAuth(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"stats auth":                 {"listen stats\n  bind :8404\n  stats enable\n  stats uri /stats\n  stats auth admin:Orders-2024-deploy\n", true},
+		"two users":                  {"frontend stats\n  stats auth ops:\"${STATS_PASSWORD}\"\n  stats auth admin:Orders-2024-deploy\n", true},
+		"from the environment":       {"listen stats\n  stats auth admin:\"${STATS_PASSWORD}\"\n", false},
+		"a braced variable unquoted": {"listen stats\n  stats auth \"${STATS_USER}:${STATS_PASSWORD}\"\n", false},
+		"stats realm":                {"listen stats\n  stats realm HAProxy\\ Statistics\n", false},
+		"a user without a password":  {"listen stats\n  stats auth admin\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("haproxy.cfg", tc.text, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(haproxy.cfg, %q) = %q, want a credential %v", tc.text, keyCredential("haproxy.cfg", tc.text, false), tc.want)
+			}
+		})
+	}
+}

@@ -836,7 +836,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 	for _, seed := range []string{
 		"acl {\n tokens {\n  agent = \"x\"\n }\n}", "{\"acl\":{\"tokens\":{\"agent\":\"x\"}}}", "acl:\n  tokens:\n    default: x\n  y: z",
 		"tokens {\n}\n}", "\"secrets\": {\n\"tokens\": [", "user = \"a:b\"\n-u\n--user=", "password\npass x",
-		"user a insecure-password", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
+		"user a insecure-password", "stats auth a:\"", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
 		"-H 'x-honeycomb-team:", "=X-Honeycomb-Team :",
 		"httpHeaderName1: Authorization\nhttpHeaderValue1: Bearer x}", "\"httpHeaderValue2\":\"", "httpHeaderName: a\nhttpHeaderValue9 = '",
 		"[[headers]]\nname = \"x-honeycomb-team\"\nvalue = ", "[{name = \"x-honeycomb-team\", value = \"k\"}, {", "password: <%= x", "$__env{",
@@ -850,6 +850,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		curlConfigPassword(text)
 		mailClientPassword(text)
 		haproxyInsecurePassword(text)
+		haproxyStatsAuth(text)
 		pgbouncerPassword(text)
 		headerListCredential(text)
 		honeycombTeamHeader(text)
