@@ -318,3 +318,43 @@ func TestHAProxyStatsAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestIncomingWebhookURLs judges incoming-webhook URLs that carry their own token, which
+// gitleaks' rules do not know (they know Slack's and Teams' connector URLs): Discord's
+// /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY (also as Alertmanager's slack_api_url, which
+// Mattermost accepts), Rocket.Chat's /hooks/ID/TOKEN, and a Teams or Logic Apps workflow's
+// signed URL (sig=). Whoever has the URL posts to the channel, or starts the workflow. Before,
+// these passed.
+func TestIncomingWebhookURLs(t *testing.T) {
+	const discord = "https://discord.com/api/webhooks/1234567890123456789/Zt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3Bc12345678"
+	const workflow = "https://prod-12.westus.logic.azure.com:443/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=Zt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3Bc12"
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"Discord, Alertmanager":          {"alertmanager.yml", "receivers:\n- name: d\n  discord_configs:\n  - webhook_url: " + discord + "\n", true},
+		"Discord, discordapp.com":        {"notify.json", `{"url": "https://discordapp.com/api/webhooks/1234567890123456789/Zt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3Bc_Zt7Rk2Qp9Lm4Xw8Vn3Bc-12345678"}`, true},
+		"Mattermost as slack_api_url":    {"alertmanager.yml", "global:\n  slack_api_url: https://mattermost.example.com/hooks/xbg3ky7cotbjxg8qmhs1nwrt7c\n", true},
+		"Rocket.Chat":                    {"alertmanager.yml", "global:\n  slack_api_url: 'https://chat.example.com/hooks/Zt7Rk2Qp9Lm4Xw8Vn/Zt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Q'\n", true},
+		"a Teams workflow":               {"alertmanager.yml", "receivers:\n- name: t\n  msteamsv2_configs:\n  - webhook_url: '" + workflow + "'\n", true},
+		"Discord, a variable":            {"alertmanager.yml", "receivers:\n- name: d\n  discord_configs:\n  - webhook_url: https://discord.com/api/webhooks/${DISCORD_ID}/${DISCORD_TOKEN}\n", false},
+		"Discord, a placeholder":         {"README.md", "Set webhook_url to https://discord.com/api/webhooks/<id>/<token>.\n", false},
+		"an in-cluster webhook":          {"alertmanager.yml", "receivers:\n- name: w\n  webhook_configs:\n  - url: http://alert-router.monitoring:8080/hooks/alertmanager\n", false},
+		"a Mattermost example":           {"alertmanager.yml", "global:\n  slack_api_url: https://mattermost.example.com/hooks/xxx-generatedkey-xxx\n", false},
+		"a workflow without a signature": {"flow.yaml", "url: https://prod-12.westus.logic.azure.com/workflows/0123/triggers/manual/paths/invoke?api-version=2016-06-01\n", false},
+		"a workflow's signature, ${}":    {"flow.yaml", "url: https://prod-12.westus.logic.azure.com/workflows/0123/triggers/manual/paths/invoke?sig=${SIG}\n", false},
+		"Discord's API, no webhook":      {"bot.yaml", "api: https://discord.com/api/v10/channels/1234567890123456789/messages\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+	for name, want := range map[string]bool{discord: true, workflow: true, "https://discord.com/api/webhooks/$(ID)/$(TOKEN)": false} {
+		if got := envCredential("DISCORD_WEBHOOK_URL", name) != ""; got != want {
+			t.Errorf("envCredential(DISCORD_WEBHOOK_URL, %q) = %q, want a credential %v", name, envCredential("DISCORD_WEBHOOK_URL", name), want)
+		}
+	}
+}

@@ -8533,3 +8533,84 @@ func (r *commandReader) perconaDSNPassword(args []string) (int, string) {
 	}
 	return -1, ""
 }
+
+// discordHosts are the hosts of Discord's API, whose /api/webhooks/ID/TOKEN URLs post to a
+// channel.
+var discordHosts = map[string]bool{"discord.com": true, "discordapp.com": true, "canary.discord.com": true,
+	"ptb.discord.com": true}
+
+// webhookURL says which incoming-webhook URL with its token in it text holds, where gitleaks'
+// rules know none (they know Slack's hooks.slack.com and Teams' connector URLs): Discord's
+// https://discord.com/api/webhooks/ID/TOKEN, Mattermost's https://HOST/hooks/KEY (a key of 26
+// lower-case letters and digits; Alertmanager's slack_api_url takes it), Rocket.Chat's
+// https://HOST/hooks/ID/TOKEN, and a workflow's signed URL on Azure Logic Apps or Power
+// Automate (the Teams Workflows app's: https://...logic.azure.com/workflows/...&sig=SIG). Whoever
+// has the URL posts to the channel or starts the workflow. A URL with an interpolation or a
+// placeholder in it (${TOKEN}, $(TOKEN), {{ }}, <token>) is none. "" when text holds none.
+func webhookURL(text string) string {
+	if !strings.Contains(text, "/hooks/") && !strings.Contains(text, "/api/webhooks/") && !strings.Contains(text, "sig=") {
+		return ""
+	}
+	for from := 0; ; {
+		i := strings.Index(text[from:], "://")
+		if i < 0 {
+			return ""
+		}
+		i += from
+		from = i + 3
+		start := i
+		for start > 0 && isSchemeChar(text[start-1]) {
+			start--
+		}
+		end := i + 3
+		for end < len(text) && strings.IndexByte(" \t\r\n\"'`<>\\", text[end]) < 0 {
+			end++
+		}
+		raw := strings.TrimRight(text[start:end], ".,;)]}")
+		if strings.ContainsAny(raw, "${}") {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" {
+			continue
+		}
+		host := strings.ToLower(u.Hostname())
+		segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+		switch {
+		case discordHosts[host] && len(segs) >= 4 && segs[0] == "api" && segs[1] == "webhooks" &&
+			strings.Trim(segs[2], "0123456789") == "" && webhookToken(segs[3], 40):
+			return "Discord webhook URL"
+		case len(segs) == 2 && segs[0] == "hooks" && len(segs[1]) == 26 && strings.Trim(segs[1], "abcdefghijklmnopqrstuvwxyz0123456789") == "" &&
+			webhookToken(segs[1], 26):
+			return "Mattermost webhook URL"
+		case len(segs) == 3 && segs[0] == "hooks" && webhookToken(segs[1], 16) && webhookToken(segs[2], 32):
+			return "Rocket.Chat webhook URL"
+		case strings.HasSuffix(host, ".logic.azure.com") || strings.HasSuffix(host, ".powerplatform.com"):
+			if webhookToken(u.Query().Get("sig"), 20) {
+				return "signed workflow URL"
+			}
+		}
+	}
+}
+
+// webhookToken reports whether s is a webhook URL's token: at least n letters, digits, '_' and
+// '-', with a digit and a letter (not a word, a placeholder, xxx-generatedkey-xxx), and a
+// literal (credentialValue).
+func webhookToken(s string, n int) bool {
+	if len(s) < n {
+		return false
+	}
+	digit, letter := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return digit && letter && credentialValue("token", s)
+}

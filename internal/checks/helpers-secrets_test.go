@@ -839,7 +839,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		"user a insecure-password", "stats auth a:\"", "\"a\" \"md5\"\n\"", "Authorization=Basic%20x,authorization=,=",
 		"-H 'x-honeycomb-team:", "=X-Honeycomb-Team :",
 		"httpHeaderName1: Authorization\nhttpHeaderValue1: Bearer x}", "\"httpHeaderValue2\":\"", "httpHeaderName: a\nhttpHeaderValue9 = '",
-		"[[headers]]\nname = \"x-honeycomb-team\"\nvalue = ", "[{name = \"x-honeycomb-team\", value = \"k\"}, {", "password: <%= x", "$__env{",
+		"[[headers]]\nname = \"x-honeycomb-team\"\nvalue = ", "[{name = \"x-honeycomb-team\", value = \"k\"}, {", "password: <%= x", "$__env{", "https://discord.com/api/webhooks/1/", "http://h/hooks/a/b", "https://x.logic.azure.com/?sig=%zz", "://",
 	} {
 		f.Add(seed)
 	}
@@ -856,6 +856,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		honeycombTeamHeader(text)
 		literalAuthorizationHeader(text)
 		grafanaHeaderCredential(text)
+		webhookURL(text)
 		literalCredential(text)
 		oracleLogonVariable("ORACLE_CONNECTION", text)
 	})

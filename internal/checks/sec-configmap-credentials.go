@@ -94,7 +94,9 @@ var secConfigmapCredentials = &engine.Check{
 		"or a placeholder a script of the ConfigMap replaces with sed, as the Redis HA chart's " +
 		"replace-default-auth, is none), URLs with a " +
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
-		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), password files (.pgpass, .netrc) " +
+		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), incoming-webhook URLs that carry their " +
+		"token (Discord's /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, also as Alertmanager's slack_api_url, Rocket.Chat's " +
+		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=; Slack's and Teams' connector URLs are gitleaks' rules), password files (.pgpass, .netrc) " +
 		"that give a literal password, an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
 		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
@@ -327,6 +329,8 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		return "credential-like key"
 	case urlPassword(v):
 		return "password in a URL"
+	case !binary && webhookURL(v) != "":
+		return webhookURL(v)
 	case passwordFile(k, v):
 		return "password file"
 	case dockerConfigPassword(v):

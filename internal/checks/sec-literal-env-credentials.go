@@ -40,7 +40,9 @@ var secLiteralEnvCredentials = &engine.Check{
 		"{\"acl\": {\"tokens\": {\"agent\": ...}}}; not a switch or " +
 		"mode, SMTP_ENCRYPT=tls), and any value holding a URL with a literal " +
 		"password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
-		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), and values that are configuration (a JSON " +
+		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), an incoming-webhook URL " +
+		"that carries its token (DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, " +
+		"Rocket.Chat's /hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
 		"value, an Oracle logon USER/PASSWORD@//host:port/service or USER/PASSWORD@ALIAS under a name that says it is a " +
@@ -329,6 +331,8 @@ func envCredential(name, value string) string {
 		return "Authorization header"
 	} else if honeycombTeamHeader(value) {
 		return "Honeycomb API key header"
+	} else if why := webhookURL(value); why != "" {
+		return why
 	} else if oracleLogonVariable(name, value) {
 		return "Oracle logon with a password"
 	} else if plain {
