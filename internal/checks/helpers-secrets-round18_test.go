@@ -358,3 +358,36 @@ func TestIncomingWebhookURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestYAMLBlockScalarHeaders reads a block scalar's header as YAML does (YAML 1.2, 8.1.1): an
+// indentation indicator (|2, >-2, |2-) and a comment after it (password: |  # the db's) are part
+// of it. Before, a header with a comment was no block scalar (the password on the next line
+// passed), and one with an indentation indicator was read as the literal value |2 (a variable on
+// the next line failed).
+func TestYAMLBlockScalarHeaders(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"a comment":                       {"db:\n  password: |  # the db password\n    Orders-2024-deploy\n", true},
+		"a comment after >-":              {"db:\n  password: >- # folded\n    Orders-2024-deploy\n", true},
+		"an indentation indicator":        {"db:\n  password: |2\n      Orders-2024-deploy\n", true},
+		"indentation and chomping":        {"db:\n  password: >2-\n      Orders-2024-deploy\n", true},
+		"chomping and indentation":        {"db:\n  password: |-2\n      Orders-2024-deploy\n", true},
+		"a comment, a variable":           {"db:\n  password: |  # from the environment\n    ${DB_PASSWORD}\n", false},
+		"an indentation indicator, a var": {"db:\n  password: |2\n      ${DB_PASSWORD}\n", false},
+		"an indicator, $__env":            {"db:\n  password: >-2\n    $__env{DB_PASSWORD}\n", false},
+		"a literal |2x is a value":        {"db:\n  password: |2x\n", true},
+		"the next line indented less":     {"db:\n  password: |  # none\nother: Orders-2024-deploy\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("values.yaml", tc.text, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(values.yaml, %q) = %q, want a credential %v", tc.text, keyCredential("values.yaml", tc.text, false), tc.want)
+			}
+		})
+	}
+	if got := envCredential("APP_CONFIG", "db:\n  password: |  # the db password\n    Orders-2024-deploy"); got == "" {
+		t.Errorf("envCredential(APP_CONFIG, a block scalar with a comment) = none, want a credential")
+	}
+}

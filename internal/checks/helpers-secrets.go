@@ -2385,16 +2385,34 @@ func propertiesUnescape(s string) (string, bool) {
 	return b.String(), true
 }
 
-// yamlBlockIndicator reports whether a line ends in a YAML block scalar's indicator (|, >,
-// with a chomping indicator): its value is on the lines that follow.
+// yamlBlockIndicator reports whether a line's value, after its first ':', is a YAML block
+// scalar's header (yamlBlockHeader: |, >, with chomping and indentation indicators and a
+// comment): its value is on the lines that follow.
 func yamlBlockIndicator(line string) bool {
-	switch line[len(line)-1] {
-	case '|', '>', '-', '+':
-		_, v, _ := strings.Cut(line, ":")
-		switch strings.TrimSpace(v) {
-		case "|", "|-", "|+", ">", ">-", ">+":
-			return true
-		}
+	_, v, ok := strings.Cut(line, ":")
+	return ok && yamlBlockHeader(v)
+}
+
+// yamlBlockHeader reports whether v, what follows a mapping key's ':', is a block scalar's
+// header (YAML 1.2, 8.1.1): | or >, a chomping indicator (- or +) and an indentation indicator
+// (1 to 9) in either order, and a comment after blank space (password: |2-  # the db's).
+func yamlBlockHeader(v string) bool {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '#'); i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
+		v = strings.TrimSpace(v[:i])
+	}
+	if v == "" || v[0] != '|' && v[0] != '>' {
+		return false
+	}
+	switch h := v[1:]; len(h) {
+	case 0:
+		return true
+	case 1:
+		return h[0] == '-' || h[0] == '+' || '1' <= h[0] && h[0] <= '9'
+	case 2:
+		chomp := func(c byte) bool { return c == '-' || c == '+' }
+		digit := func(c byte) bool { return '1' <= c && c <= '9' }
+		return chomp(h[0]) && digit(h[1]) || digit(h[0]) && chomp(h[1])
 	}
 	return false
 }
@@ -2416,6 +2434,9 @@ func lineSetting(line string) (string, bool) {
 	value := line[i+1:]
 	if line[i] == '=' {
 		value = strings.TrimPrefix(value, ">")
+	} else if yamlBlockHeader(value) {
+		// password: |2: the value is on the next lines (yamlBlockIndicator).
+		return name, false
 	}
 	value = strings.TrimSpace(value)
 	if variable && strings.HasPrefix(value, "$") {
