@@ -391,3 +391,31 @@ func TestYAMLBlockScalarHeaders(t *testing.T) {
 		t.Errorf("envCredential(APP_CONFIG, a block scalar with a comment) = none, want a credential")
 	}
 }
+
+// TestNpmAuthAndYarnAuthIdent judges npm's _auth (base64 of USER:PASSWORD, in an .npmrc, scoped
+// to a registry or not) and Yarn's npmAuthIdent (USER:PASSWORD, or its base64, in .yarnrc.yml):
+// before, npmAuthIdent passed (npm's _auth rows failed already, by gitleaks' generic-api-key, and
+// guard what this round changed: a bare AUTH is now a credential's name for USER:PASSWORD).
+func TestNpmAuthAndYarnAuthIdent(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"_auth, scoped":              {".npmrc", "registry=https://npm.example.com/\n//npm.example.com/:_auth=ZGVwbG95OnB3MjAyNA==\n", true},
+		"_auth, unscoped, unpadded":  {".npmrc", "_auth = ZGVwbG95OnB3MjAyNA\nalways-auth=true\n", true},
+		"npmAuthIdent":               {".yarnrc.yml", "npmRegistryServer: https://npm.example.com\nnpmAuthIdent: \"deploy:pw2024\"\n", true},
+		"npmAuthIdent, base64":       {".yarnrc.yml", "npmScopes:\n  shop:\n    npmAuthIdent: ZGVwbG95OnB3MjAyNA==\n", true},
+		"_auth from the environment": {".npmrc", "//npm.example.com/:_auth=${NPM_AUTH}\n", false},
+		"npmAuthIdent, a variable":   {".yarnrc.yml", "npmAuthIdent: \"${NPM_AUTH_IDENT}\"\n", false},
+		"_auth of a user alone":      {".npmrc", "_auth=ZGVwbG95\n", false},
+		"_auth, not base64":          {".npmrc", "_auth=true\n", false},
+		"npmAlwaysAuth is a switch":  {".yarnrc.yml", "npmAlwaysAuth: true\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+}

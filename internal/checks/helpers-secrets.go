@@ -2419,7 +2419,8 @@ func yamlBlockHeader(v string) bool {
 
 // lineSetting is the name of the setting a configuration line starts with (name=value,
 // name: value, PHP's $name = value; and 'name' => value,), when the name ends in a credential
-// word, and whether the value is literal; "" when the line starts with no such setting.
+// word (or is Yarn's npmAuthIdent, USER:PASSWORD or its base64), and whether the value is
+// literal; "" when the line starts with no such setting.
 func lineSetting(line string) (string, bool) {
 	i := strings.IndexAny(line, ":=")
 	if i <= 0 {
@@ -2428,7 +2429,8 @@ func lineSetting(line string) (string, bool) {
 	name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
 	variable := strings.HasPrefix(name, "$")
 	name = strings.TrimPrefix(name, "$")
-	if !credentialSettingName(name) {
+	authIdent := name == "npmAuthIdent"
+	if !authIdent && !credentialSettingName(name) {
 		return "", false
 	}
 	value := line[i+1:]
@@ -2451,6 +2453,16 @@ func lineSetting(line string) (string, bool) {
 	value = strings.Trim(strings.TrimRight(value, ",;"), `"'`)
 	if name == "passwd" && nssSources(value) {
 		return name, false
+	}
+	if authIdent {
+		// Yarn's npmAuthIdent (.yarnrc.yml): USER:PASSWORD, or its base64, as npm's _auth.
+		if !strings.Contains(value, ":") {
+			if b, err := base64.StdEncoding.DecodeString(value); err == nil && isPrintableASCII(b) {
+				value = string(b)
+			}
+		}
+		p, ok := userPasswordValue(value)
+		return name, ok && !shellExpansion(p) && credentialValue("password", p)
 	}
 	if value == "{" || value == "[" || strings.HasPrefix(value, "{") && strings.HasSuffix(value, "}") && strings.Contains(value, ":") {
 		// JSON's "secrets": { opens an object (and "tokens": [ an array), and
