@@ -410,6 +410,8 @@ func TestNpmAuthAndYarnAuthIdent(t *testing.T) {
 		"_auth of a user alone":      {".npmrc", "_auth=ZGVwbG95\n", false},
 		"_auth, not base64":          {".npmrc", "_auth=true\n", false},
 		"npmAlwaysAuth is a switch":  {".yarnrc.yml", "npmAlwaysAuth: true\n", false},
+		"YARN_NPM_AUTH_IDENT, .env":  {".env", "YARN_NPM_AUTH_IDENT=deploy:pw2024\n", true},
+		"YARN_NPM_AUTH_IDENT, a key": {"YARN_NPM_AUTH_IDENT", "deploy:pw2024", true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -417,5 +419,10 @@ func TestNpmAuthAndYarnAuthIdent(t *testing.T) {
 				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
 			}
 		})
+	}
+	for value, want := range map[string]bool{"deploy:pw2024": true, "$(NPM_AUTH_IDENT)": false, "": false} {
+		if got := envCredential("YARN_NPM_AUTH_IDENT", value) != ""; got != want {
+			t.Errorf("envCredential(YARN_NPM_AUTH_IDENT, %q) = %q, want a credential %v", value, envCredential("YARN_NPM_AUTH_IDENT", value), want)
+		}
 	}
 }

@@ -186,10 +186,11 @@ func isCredentialPart(parts []string, i int) bool {
 // (USER/PASSWORD, credentialValue) and the Erlang distribution cookie (RabbitMQ's
 // RABBITMQ_ERLANG_COOKIE, CouchDB's COUCHDB_ERLANG_COOKIE, ERLANG_COOKIE: any name ending in
 // ERLANG_COOKIE), which lets whoever holds it run code on every node of the cluster; the Azure
-// CLI's AZURE_STORAGE_KEY (a storage account's key) and the Swift client's ST_KEY; and etcdctl's
+// CLI's AZURE_STORAGE_KEY (a storage account's key) and the Swift client's ST_KEY; Yarn's
+// YARN_NPM_AUTH_IDENT (npmAuthIdent, USER:PASSWORD for the registry); and etcdctl's
 // ETCDCTL_USER, username[:password], for a value USER:PASSWORD only (userPasswordName).
 var programCredentialVariables = map[string]bool{"SSHPASS": true, "REDISCLIAUTH": true, "NEO4JAUTH": true,
-	"AZURESTORAGEKEY": true, "STKEY": true, "ETCDCTLUSER": true}
+	"AZURESTORAGEKEY": true, "STKEY": true, "ETCDCTLUSER": true, "YARNNPMAUTHIDENT": true}
 
 // programCredentialVariable reports whether name is one of programCredentialVariables, or ends
 // in ERLANG_COOKIE.
@@ -2429,7 +2430,7 @@ func lineSetting(line string) (string, bool) {
 	name := strings.Trim(strings.TrimSpace(line[:i]), `"'`)
 	variable := strings.HasPrefix(name, "$")
 	name = strings.TrimPrefix(name, "$")
-	authIdent := name == "npmAuthIdent"
+	authIdent := name == "npmAuthIdent" || name == "YARN_NPM_AUTH_IDENT"
 	if !authIdent && !credentialSettingName(name) {
 		return "", false
 	}
@@ -2455,7 +2456,8 @@ func lineSetting(line string) (string, bool) {
 		return name, false
 	}
 	if authIdent {
-		// Yarn's npmAuthIdent (.yarnrc.yml): USER:PASSWORD, or its base64, as npm's _auth.
+		// Yarn's npmAuthIdent (.yarnrc.yml; YARN_NPM_AUTH_IDENT in its environment, a .env
+		// file): USER:PASSWORD, or its base64, as npm's _auth.
 		if !strings.Contains(value, ":") {
 			if b, err := base64.StdEncoding.DecodeString(value); err == nil && isPrintableASCII(b) {
 				value = string(b)

@@ -31,7 +31,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"signature: FERNET_KEY, JWT_KEY, CSRF_KEY, AES_KEY, a session's signing key SESSION_KEY, Laravel's and Strapi's APP_KEY and APP_KEYS, a master, encryption or signing key in one word, MASTERKEY, " +
 		"AUTHKEY (Tailscale's TS_AUTHKEY), " +
 		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, PAM's and SSSD's AUTHTOK, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
-		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY), that holds USER:PASSWORD " +
+		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY, Yarn's YARN_NPM_AUTH_IDENT), that holds USER:PASSWORD " +
 		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
 		"BASIC_AUTH=true, ETCDCTL_USER=root, nor a server, AUTH=auth-server:9000) or that holds the gossip key of Consul's " +
