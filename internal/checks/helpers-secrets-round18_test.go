@@ -426,3 +426,29 @@ func TestNpmAuthAndYarnAuthIdent(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAPIKeyNestedUnderAPI judges a key nested in YAML under api (the OpenTelemetry Collector's
+// Datadog exporter: api: {key: KEY, site: ...}), read as api.key. Before, its name, key alone,
+// was no credential's, and these passed. A Secret's reference (passwordSecret: {name: ..., key:
+// password}) stays none.
+func TestAnAPIKeyNestedUnderAPI(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"the Datadog exporter":        {"exporters:\n  datadog:\n    api:\n      site: datadoghq.eu\n      key: Orders-2024-deploy\n", true},
+		"key first":                   {"exporters:\n  datadog:\n    api:\n      key: \"Orders-2024-deploy\"\n      site: datadoghq.eu\n", true},
+		"from the environment":        {"exporters:\n  datadog:\n    api:\n      key: ${env:DD_API_KEY}\n", false},
+		"a Secret's reference":        {"passwordSecret:\n  name: orders-db\n  key: password\n", false},
+		"an existing Secret":          {"auth:\n  existingSecret:\n    name: orders\n    key: api-key\n", false},
+		"a sibling of api, not in it": {"api:\n  site: datadoghq.eu\nkey: Orders-2024-deploy\n", false},
+		"a deeper mapping":            {"api:\n  tls:\n    key: orders-tls\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("collector.yaml", tc.text, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(collector.yaml, %q) = %q, want a credential %v", tc.text, keyCredential("collector.yaml", tc.text, false), tc.want)
+			}
+		})
+	}
+}

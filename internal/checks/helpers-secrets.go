@@ -1816,6 +1816,10 @@ func readCredentialSettings(content string, limit int) []string {
 	block, blockIndent, plain := "", 0, false
 	// fluentd counts the Fluentd directives open (fluentdDirective).
 	fluentd := 0
+	// api is the indentation of the YAML mapping key api: whose mapping the lines read are in
+	// (-1 when none), apiChild its keys' (-1 until read): its key: is api.key (the Datadog
+	// exporter's).
+	api, apiChild := -1, -1
 	for line := range strings.SplitSeq(content, "\n") {
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		line = strings.TrimSpace(line)
@@ -1832,6 +1836,25 @@ func readCredentialSettings(content string, limit int) []string {
 		line = npmScopedSetting(line)
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") || strings.HasPrefix(line, "//") {
 			continue
+		}
+		if api >= 0 && indent <= api {
+			api = -1
+		}
+		if line == "api:" || line == "API:" {
+			api, apiChild = indent, -1
+			continue
+		}
+		if api >= 0 && apiChild < 0 {
+			apiChild = indent
+		}
+		if api >= 0 && indent == apiChild && strings.HasPrefix(line, "key:") {
+			// api: / key: VALUE, the OpenTelemetry Collector's Datadog exporter's API key.
+			if name, ok := lineSetting("api." + line); ok {
+				if add(name) {
+					break
+				}
+				continue
+			}
 		}
 		if line[0] == '<' {
 			if open, ok := fluentdDirective(line); ok {
