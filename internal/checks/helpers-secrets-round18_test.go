@@ -452,3 +452,29 @@ func TestAnAPIKeyNestedUnderAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestODBCDataSourcePasswords judges an ODBC data source's PWD keyword in odbc.ini (unixODBC's
+// /etc/odbc.ini and ~/.odbc.ini, mounted from a ConfigMap key so named): before, PWD alone was
+// no credential's name (the shell's working directory), and these passed. Elsewhere it stays
+// none.
+func TestODBCDataSourcePasswords(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"odbc.ini":                 {"odbc.ini", "[orders]\nDriver = PostgreSQL\nServername = db\nUID = deploy\nPWD = Orders-2024-deploy\n", true},
+		".odbc.ini, no blanks":     {".odbc.ini", "[orders]\nDriver=FreeTDS\nPWD=Orders-2024-deploy\n", true},
+		"odbc.ini, a variable":     {"odbc.ini", "[orders]\nPWD = ${ODBC_PASSWORD}\n", false},
+		"odbc.ini, in braces":      {"odbc.ini", "[orders]\nPWD = {Orders;2024}\n", true},
+		"odbc.ini, empty":          {"odbc.ini", "[orders]\nPWD =\n", false},
+		"odbc.ini, a comment":      {"odbc.ini", "[orders]\n; PWD = Orders-2024-deploy\n# PWD = Orders-2024-deploy\n", false},
+		"PWD elsewhere stays none": {"app.env", "PWD=workspace\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false) != ""; got != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, keyCredential(tc.key, tc.value, false), tc.want)
+			}
+		})
+	}
+}

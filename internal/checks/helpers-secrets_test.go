@@ -851,6 +851,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		mailClientPassword(text)
 		haproxyInsecurePassword(text)
 		haproxyStatsAuth(text)
+		odbcIniPassword(text)
 		pgbouncerPassword(text)
 		headerListCredential(text)
 		honeycombTeamHeader(text)
