@@ -4080,7 +4080,10 @@ func credentialFileName(file string) bool {
 	base := strings.TrimPrefix(path.Base(file), ".")
 	ext := path.Ext(base)
 	name := strings.TrimSuffix(base, ext)
-	return name != "" && credentialName(name) || len(ext) > 1 && credentialName(ext[1:])
+	// A bare AUTH names a credential for a USER:PASSWORD value only (userPasswordName): a file
+	// named auth or *.auth (OpenVPN's --auth-user-pass file, USER and PASSWORD on two lines) is
+	// judged by what the script writes and the program that reads it.
+	return name != "" && !bareAuthName(name) && credentialName(name) || len(ext) > 1 && !bareAuthName(ext[1:]) && credentialName(ext[1:])
 }
 
 // credentialFileText reports whether text, written to the file named file, is a literal

@@ -638,7 +638,10 @@ func credentialFlag(a string) bool {
 		return false
 	}
 	name := strings.TrimLeft(a, "-")
-	if !credentialSettingName(name) {
+	if !credentialSettingName(name) || bareAuthName(name) {
+		// -auth VALUE is each program's own option (jenkins-cli's USER:TOKEN is
+		// programPasswordReaders'): a bare AUTH is a variable's or a setting's name only
+		// (userPasswordName).
 		return false
 	}
 	return !switchWords[nameParts(name)[0]]
