@@ -46,7 +46,8 @@ const (
 	// twice), and reads return the latest version, not the one first written and locked.
 	ProblemReplaced ProblemKind = "replaced"
 	// ProblemRewritten: a segment was stored (by the store's clock, S3's LastModified) longer
-	// after its last record than the segments before it in the window were after theirs: it was
+	// after the latest record the operator dated as it wrote it (DatedAsWritten), in it or before
+	// it, than the segments before it in the window were after theirs (checkStored): it was
 	// written over, with the versions first written removed (a bucket without versioning, or
 	// Object Lock in governance mode lifted with s3:BypassGovernanceRetention), after the
 	// operator wrote the segments before it (or the writer's clock stepped back).
@@ -397,7 +398,7 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 			}
 			res.Records += records
 			if h.Seq == ref.Seq && !flagged {
-				stored = append(stored, storedSegment{ref: ref, records: h.Records})
+				stored = append(stored, storedSegment{ref: ref, records: h.Records, written: clock})
 			}
 		}
 		if opts.PublicKey != nil && digest != "" {
@@ -478,18 +479,26 @@ func rewound(ref SegmentRef, line []byte, problem func(string, uint64, ProblemKi
 		stamp(r.Time), rw.Published.fullString(), from, rw.Found.fullString(), rw.Detail)
 }
 
-// storedSegment is a segment Scan read whole, and the number of its records.
+// storedSegment is a segment Scan read whole, the number of its records, and the latest time of
+// the records the operator dated as it wrote them (DatedAsWritten) that the window holds up to
+// and including it: the writer's clock had reached it when it stored the segment.
 type storedSegment struct {
 	ref     SegmentRef
 	records int
+	written time.Time
 }
 
 // checkStored reports each segment stored (mods: when, by the store's clock) more than
-// CoverageSlack longer after its last record than the earliest-stored segment before it in the
+// CoverageSlack longer after the latest record the operator dated as it wrote it, in the window
+// up to the segment (storedSegment.written), than the earliest-stored segment before it in the
 // window was after its own (its lag). The operator stores each segment as soon as it is written,
-// so its lag is the time from the batch's last record to the write (a flush, at most a heartbeat
-// after an outage: the batch holds the heartbeats), plus the offset between its clock and the
-// store's, which is the same for every segment and cancels out. A segment the store says was
+// so its lag is the time from that record to the write (a flush, at most a heartbeat: a batch
+// without one follows the one that holds it), plus the offset between its clock and the
+// store's, which is the same for every segment and cancels out. The segment's own latest record
+// is not the measure: a batch of event-dated records only (an exception expired at an expiry a
+// namespace admin chose, journaled when the operator notices it) is dated as long before its
+// write as its events are, and would be named on a tenant's choice. A segment with no such
+// record in the window up to it is not compared. A segment the store says was
 // stored later than that was stored again after the operator wrote those before it: written
 // over where nothing keeps the versions first written (a bucket without versioning), or whose
 // first versions were deleted (Object Lock in governance mode, lifted with
@@ -505,13 +514,13 @@ func checkStored(segs []storedSegment, mods map[string]time.Time, problem func(s
 	for i := range segs {
 		s := &segs[i]
 		at, ok := mods[s.ref.Key]
-		if !ok || s.records >= MaxSegmentRecords {
+		if !ok || s.records >= MaxSegmentRecords || s.written.IsZero() {
 			continue
 		}
-		lag := at.Sub(s.ref.Last)
+		lag := at.Sub(s.written)
 		if leastOf != nil && lag > least+CoverageSlack {
-			problem(s.ref.Name, s.ref.Seq, ProblemRewritten, "stored at %s by the store's clock, %s after its last record (%s); segment %d was stored %s after its own: this one was written again after the operator wrote that one, over its first version or with that version deleted (no versioning, or Object Lock in governance mode lifted with s3:BypassGovernanceRetention), or the writer's clock went back by as much",
-				stamp(at), lag.Round(time.Second), stamp(s.ref.Last), leastOf.ref.Seq, least.Round(time.Second))
+			problem(s.ref.Name, s.ref.Seq, ProblemRewritten, "stored at %s by the store's clock, %s after the latest record the operator dated as it wrote it (%s); segment %d was stored %s after its own: this one was written again after the operator wrote that one, over its first version or with that version deleted (no versioning, or Object Lock in governance mode lifted with s3:BypassGovernanceRetention), or the writer's clock went back by as much",
+				stamp(at), lag.Round(time.Second), stamp(s.written), leastOf.ref.Seq, least.Round(time.Second))
 			continue
 		}
 		if leastOf == nil || lag < least {
