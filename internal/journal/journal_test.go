@@ -20,13 +20,17 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// day returns records for one simulated day: a finding opened and closed in a namespace.
+// day returns records for one simulated day: a finding opened and closed in a namespace, and
+// the heartbeat the operator wrote as it closed it (a running operator writes one every ten
+// minutes; verification judges coverage by the records it dates as it writes them, not by the
+// findings' times).
 func day(d int) []Record {
 	ts := t0.Add(time.Duration(d) * 24 * time.Hour)
 	f := &Finding{Key: FindingKey("wl-privileged", "Deployment", fmt.Sprintf("app-%d", d), "main"), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("app-%d", d), Container: "main", Severity: "Critical", Criteria: []string{"CC6.1"}}
 	return []Record{
 		{Type: FindingOpened, Time: ts.Add(time.Hour), Profile: "soc2", Namespace: "team-a", Finding: f},
 		{Type: FindingClosed, Time: ts.Add(5 * time.Hour), Profile: "soc2", Namespace: "team-a", Finding: f},
+		{Type: OperatorHeartbeat, Time: ts.Add(5 * time.Hour)},
 	}
 }
 
@@ -123,7 +127,7 @@ func TestAChainOfSignedSegmentsVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK() || res.Segments != 5 || res.Records != 10 || res.Signed != 5 || res.FirstSeq != 1 || res.LastSeq != 5 {
+	if !res.OK() || res.Segments != 5 || res.Records != 15 || res.Signed != 5 || res.FirstSeq != 1 || res.LastSeq != 5 {
 		t.Fatalf("result: %+v", res)
 	}
 	if !strings.Contains(res.Summary(), "chain verified") {
@@ -149,8 +153,8 @@ func TestTheSameRecordsWrittenTwiceAreKeptOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK() || res.Records != 8 {
-		t.Fatalf("want 8 records in a verified chain, got %+v", res)
+	if !res.OK() || res.Records != 12 {
+		t.Fatalf("want 12 records in a verified chain, got %+v", res)
 	}
 }
 
@@ -176,8 +180,8 @@ func TestTwoWritersRacingDoNotForkTheChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK() || res.Segments != 3 || res.Records != 6 || res.Superseded != 1 {
-		t.Fatalf("want 3 segments, 6 records and b's lost segment superseded in a verified chain, got %+v", res)
+	if !res.OK() || res.Segments != 3 || res.Records != 9 || res.Superseded != 1 {
+		t.Fatalf("want 3 segments, 9 records and b's lost segment superseded in a verified chain, got %+v", res)
 	}
 }
 

@@ -105,7 +105,7 @@ func TestTheS3Store(t *testing.T) {
 			t.Fatalf("clusters %v, %v", clusters, err)
 		}
 		res, err := Verify(ctx, store, "eu-1", time.Time{}, time.Time{}, key.Public().(ed25519.PublicKey))
-		if err != nil || !res.OK() || res.Segments != 4 || res.Records != 8 || res.Signed != 4 {
+		if err != nil || !res.OK() || res.Segments != 4 || res.Records != 12 || res.Signed != 4 {
 			t.Fatalf("verify: %+v, %v", res, err)
 		}
 		// A window reads its segments only, over S3 too.
@@ -127,7 +127,7 @@ func TestTheS3Store(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err = Verify(ctx, store, "eu-1", time.Time{}, time.Time{}, key.Public().(ed25519.PublicKey))
-		if err != nil || !res.OK() || res.Records != 10 {
+		if err != nil || !res.OK() || res.Records != 15 {
 			t.Fatalf("after a restart: %+v, %v", res, err)
 		}
 	})

@@ -282,8 +282,19 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// wentBack the last segment named for a record dated well before it.
 	var clock time.Time
 	var wentBack uint64
+	// observedTo is the latest time, up to the end of the period, of the records read that the
+	// operator dated as it wrote them: the end of the period is covered only if it is near it. A
+	// record dated with an event's time (an exception's expiry, a deletion, a finding's first-seen
+	// time, times a namespace admin may choose), journaled later, says nothing of whether an
+	// operator was observing then: its segment, in the window on its range, would hide a silent
+	// end of the period (and the segments between, of the operator that journaled it after the
+	// period, are in the window too, with records after the period's end).
+	var observedTo time.Time
 	read := func(line []byte) (RecordHead, error) {
 		h, err := decode(line)
+		if err == nil && DatedAsWritten(h.Type) && !h.Time.After(end) && h.Time.After(observedTo) {
+			observedTo = h.Time
+		}
 		if err == nil && len(orphans) > 0 {
 			delete(orphans, h.ID)
 		}
@@ -351,7 +362,7 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// back (the batch's latest record), is in the last of them: the segments after the period
 	// are read too while the one before is full, so that a gap of records lost within the
 	// period is read wherever the batch put it. periodLast is the last record time of the
-	// segments of the period, which coverage is checked against.
+	// segments of the period, which coverage is checked against, and observedTo too.
 	inPeriod := len(window)
 	var periodLast time.Time
 	// The segments read whole, with their record counts, for checkStored.
@@ -456,6 +467,13 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	}
 	if l := window[inPeriod-1]; !end.IsZero() && periodLast.Before(end.Add(-CoverageSlack)) {
 		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record in the period is at %s, the period ends at %s: %s not covered (its last segments are missing, or no operator was writing)", stamp(periodLast), stamp(end), end.Sub(periodLast).Round(time.Minute))
+	} else if !end.IsZero() && observedTo.Before(end.Add(-CoverageSlack)) {
+		last, uncovered := "none", "the period"
+		if !observedTo.IsZero() {
+			last, uncovered = stamp(observedTo), end.Sub(observedTo).Round(time.Minute).String()
+		}
+		problem(l.Name, l.Seq, ProblemUncovered, "the chain's last record up to the period's end that the operator dated as it wrote it (a heartbeat, its start or stop, an evaluation's states) is at %s, the period ends at %s: %s not covered (the records dated later in the period are events journaled with their own times, which do not say an operator observed then; its last segments are missing, or no operator was writing)",
+			last, stamp(end), uncovered)
 	}
 	return res, nil
 }
