@@ -841,7 +841,16 @@ func (b *builder) read(r *record, line []byte) {
 		b.gap(b.cluster, r)
 		return
 	}
-	if r.Time.Before(b.opts.From) || !r.Time.Before(b.opts.To) {
+	if r.Type == journal.ObservationGap && r.Time.Before(b.opts.From) && r.Interval != nil && r.Interval.To.After(b.opts.From) {
+		// A leader whose clock was behind the journal's last record when it started (builder.tick)
+		// dated its gap, from its start to that record, before the period: the part in the
+		// period is a gap of it all the same.
+		b.gap(b.cluster, r)
+		return
+	}
+	if r.Time.Before(b.opts.From) && !(journal.DatedAsWritten(r.Type) && !b.stated(r.Time).Before(b.opts.From)) || !r.Time.Before(b.opts.To) {
+		// (What the operator dated before the period while its clock was behind, and is read as
+		// stated in it, builder.stated, is of the period.)
 		return
 	}
 	if b.opts.Profile != "" && r.Profile != "" && r.Profile != b.opts.Profile {
