@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -175,4 +176,78 @@ func TestDeletingTheProfileRejudgesItsExceptions(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAMovedWaiverChangesTheReport: an exception that selects workloads by label covers
+// whatever the namespace's tenant labels, now and later. A tenant who takes the label off
+// Deployment A and puts it on Deployment B moves the waiver without changing how many findings
+// it covers: the report's usage of the exception must show the change (which findings it
+// covers, and a digest of them all), not only the unchanged count.
+func TestAMovedWaiverChangesTheReport(t *testing.T) {
+	ctx := context.Background()
+	const ns, prof = "exmoved-a", "exmoved"
+	profile, _ := privilegedUnderWaivableProfile(t, prof, ns, "alpha")
+	beta := deployment(ns, "beta", true)
+	if err := k8s.Create(ctx, beta); err != nil {
+		t.Fatal(err)
+	}
+	relabel := func(name, value string) {
+		t.Helper()
+		d := deployment(ns, name, true)
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+			t.Fatal(err)
+		}
+		patch := client.MergeFrom(d.DeepCopy())
+		d.Labels["waiver"] = value
+		if err := k8s.Patch(ctx, d, patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	relabel("alpha", "yes")
+	relabel("beta", "no")
+	ex := &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "by-label", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
+			Match:  v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"waiver": "yes"}}},
+			Reason: "The labelled workload loads a kernel module.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
+	}
+	createApproved(t, ex)
+	// usage waits until the report says the exception covers one finding, with the other
+	// deployment's finding failing, and returns the exception's usage as the report shows it.
+	usage := func(covered, failing string) string {
+		t.Helper()
+		var shown string
+		eventually(t, 20*time.Second, "the exception covering "+covered+" only", func() error {
+			rep, err := getReport(ns, profile.Name)
+			if err != nil {
+				return err
+			}
+			if f := finding(rep, "wl-privileged", failing, "setup"); f == nil || f.Exception != "" {
+				return fmt.Errorf("%s's finding is not failing yet: %+v", failing, f)
+			}
+			if f := finding(rep, "wl-privileged", covered, "setup"); f == nil || f.Exception != ns+"/by-label" {
+				return fmt.Errorf("%s's finding is not excepted yet: %+v", covered, f)
+			}
+			for _, u := range rep.Status.Exceptions {
+				if u.Name == ns+"/by-label" && u.Findings == 1 {
+					data, err := json.Marshal(u)
+					shown = string(data)
+					return err
+				}
+			}
+			return fmt.Errorf("the report's exceptions %+v", rep.Status.Exceptions)
+		})
+		return shown
+	}
+	before := usage("alpha", "beta")
+	relabel("alpha", "no")
+	relabel("beta", "yes")
+	after := usage("beta", "alpha")
+	if before == after {
+		t.Fatalf("the waiver moved from alpha to beta, and the report's usage of it stayed %s", after)
+	}
+	if !strings.Contains(after, `"beta"`) || strings.Contains(after, `"alpha"`) {
+		t.Errorf("the report's usage after the move does not name what it covers: %s", after)
+	}
 }

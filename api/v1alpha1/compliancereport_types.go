@@ -110,6 +110,39 @@ type ExceptionUsage struct {
 	// findings is how many findings of this report the exception covers; 0 means unused.
 	// +optional
 	Findings int32 `json:"findings"`
+
+	// covered are the first findings the exception covers, by kind, name, container and check:
+	// at most 5 (fewer than findings when there are more), and none when the exceptions would
+	// otherwise not fit the report's budget for them. With coveredDigest they show what the
+	// exception covers, which the count alone does not: a waiver moved from one workload to
+	// another, or from one finding to a worse one, leaves findings unchanged.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=5
+	Covered []CoveredFinding `json:"covered,omitempty"`
+
+	// coveredDigest is "sha256:" and the first 16 hex digits of the SHA-256 of every finding
+	// the exception covers here, sorted: it changes whenever what it covers changes, even
+	// when findings does not, and only then. Empty when it covers none.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CoveredDigest string `json:"coveredDigest,omitempty"`
+}
+
+// CoveredFinding is one finding a ControlException covers: the check, the resource and the
+// container.
+type CoveredFinding struct {
+	// check is the ID of the check whose finding is covered.
+	// +required
+	Check string `json:"check"`
+
+	// resource is the object the finding is about; empty for checks of the cluster as a whole.
+	// +optional
+	Resource ResourceRef `json:"resource,omitempty"`
+
+	// container is the container the finding is about, if any.
+	// +optional
+	Container string `json:"container,omitempty"`
 }
 
 // ComplianceReportStatus is the state of one namespace against one profile.

@@ -214,8 +214,13 @@ func statusSize(st *v1alpha1.ComplianceReportStatus) int {
 // ExceptionsFor lists the exceptions that can cover objects in the namespace ("" for the
 // cluster-scoped objects), with how many of its findings each covers: those covering the most
 // first, then by name, at most MaxExceptions and ExceptionsBudget; and how many there are in all.
+//
+// Each lists the first findings it covers and a digest of them all (setCovered), unless the
+// exceptions would then not all fit ExceptionsBudget: what it covers is dropped from every one
+// before any exception is.
 func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
 	var out []v1alpha1.ExceptionUsage
+	covered := coveredBy(ev, ns)
 	for _, e := range ev.Exceptions {
 		if !e.AppliesTo || !e.Selects(ns) {
 			continue
@@ -231,6 +236,7 @@ func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage,
 			Expires:     &expires,
 			Findings:    int32(e.MatchedByNamespace[ns]),
 		})
+		setCovered(&out[len(out)-1], covered[e.Key])
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Findings != out[j].Findings {
@@ -242,14 +248,26 @@ func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage,
 	if len(out) > MaxExceptions {
 		out = out[:MaxExceptions:MaxExceptions]
 	}
-	used := 0
-	for i := range out {
-		data, err := json.Marshal(&out[i])
-		if used += len(data) + 1; err != nil || used > ExceptionsBudget {
-			return out[:i:i], total
+	if n := fitting(out); n < len(out) {
+		// The digests stay: they are short, and still say when what is covered changes.
+		for i := range out {
+			out[i].Covered = nil
 		}
 	}
-	return out, total
+	n := fitting(out)
+	return out[:n:n], total
+}
+
+// fitting is how many of the usages, from the first, fit ExceptionsBudget.
+func fitting(usages []v1alpha1.ExceptionUsage) int {
+	used := 0
+	for i := range usages {
+		data, err := json.Marshal(&usages[i])
+		if used += len(data) + 1; err != nil || used > ExceptionsBudget {
+			return i
+		}
+	}
+	return len(usages)
 }
 
 // SameContent reports whether two report statuses say the same thing: everything but the

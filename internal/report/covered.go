@@ -1,0 +1,84 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
+)
+
+// MaxCovered bounds the covered findings an exception's usage lists (ExceptionUsage.Covered).
+const MaxCovered = 5
+
+// coveredDigestHex is how many hex digits of the SHA-256 ExceptionUsage.CoveredDigest keeps:
+// 64 bits, which a tenant choosing the names of what the exception covers cannot match with
+// another set of findings.
+const coveredDigestHex = 16
+
+// coveredItem is one finding an exception covers, with the key it is sorted and digested by.
+type coveredItem struct {
+	kind, name, container, check, namespace string // kind is the engine.IdentityKind
+	ref                                     *engine.Result
+}
+
+// coveredBy collects, by exception key, the findings of the namespace ns ("" for the
+// cluster-scoped objects) that an exception covers: those it waives (Excepted) and those their
+// objects left undecided that it would waive were they failures, as ExceptionOutcome.Matched
+// counts them.
+func coveredBy(ev *engine.Evaluation, ns string) map[string][]coveredItem {
+	out := map[string][]coveredItem{}
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if r.Exception == nil || (r.Status != engine.StatusExcepted && !r.FailedOnObject()) || r.Namespace() != ns {
+			continue
+		}
+		it := coveredItem{container: r.Container, check: r.Check.ID, ref: r}
+		if o := r.Object; o != nil {
+			it.kind, it.name, it.namespace = engine.IdentityKind(o.APIVersion, o.Kind), o.Name, o.Namespace
+		}
+		out[r.Exception.Key] = append(out[r.Exception.Key], it)
+	}
+	return out
+}
+
+// setCovered fills in what an exception's usage shows of the findings it covers: the first
+// MaxCovered by kind, name, container and check, and the digest of them all. Both depend only
+// on the set of findings, never on the order the evaluation met them, so that an unchanged
+// namespace's report is not rewritten.
+func setCovered(u *v1alpha1.ExceptionUsage, items []coveredItem) {
+	if len(items) == 0 {
+		return
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, b := &items[i], &items[j]
+		for _, c := range [...][2]string{{a.kind, b.kind}, {a.name, b.name}, {a.container, b.container}, {a.check, b.check}, {a.namespace, b.namespace}} {
+			if c[0] != c[1] {
+				return c[0] < c[1]
+			}
+		}
+		return false
+	})
+	h := sha256.New()
+	var line strings.Builder
+	for i := range items {
+		it := &items[i]
+		line.Reset()
+		// Names, kinds, containers and check IDs hold neither NUL nor newline.
+		line.WriteString(findingKey(it.check, it.kind, it.namespace, it.name, it.container))
+		line.WriteByte('\n')
+		h.Write([]byte(line.String()))
+	}
+	u.CoveredDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
+	n := min(len(items), MaxCovered)
+	u.Covered = make([]v1alpha1.CoveredFinding, n)
+	for i, it := range items[:n] {
+		c := v1alpha1.CoveredFinding{Check: it.check, Container: it.container}
+		if o := it.ref.Object; o != nil {
+			c.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		}
+		u.Covered[i] = c
+	}
+}
