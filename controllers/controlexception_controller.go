@@ -127,8 +127,8 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
 		desired.UnverifiedApprovalGeneration = ex.Generation
 	}
-	matched, undecided := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name))
-	desired.MatchedFindings, desired.UndecidedFindings = int32(matched), int32(undecided)
+	matched, undecided, digest := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name))
+	desired.MatchedFindings, desired.UndecidedFindings, desired.CoveredDigest = int32(matched), int32(undecided), digest
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue

@@ -182,7 +182,8 @@ func TestDeletingTheProfileRejudgesItsExceptions(t *testing.T) {
 // whatever the namespace's tenant labels, now and later. A tenant who takes the label off
 // Deployment A and puts it on Deployment B moves the waiver without changing how many findings
 // it covers: the report's usage of the exception must show the change (which findings it
-// covers, and a digest of them all), not only the unchanged count.
+// covers, and a digest of them all), not only the unchanged count; and so must the exception's
+// status.
 func TestAMovedWaiverChangesTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, prof = "exmoved-a", "exmoved"
@@ -215,10 +216,10 @@ func TestAMovedWaiverChangesTheReport(t *testing.T) {
 	createApproved(t, ex)
 	// usage waits until the report says the exception covers one finding, with the other
 	// deployment's finding failing, and returns the exception's usage as the report shows it.
-	usage := func(covered, failing string) string {
+	usage := func(covered, container, failing string) string {
 		t.Helper()
 		var shown string
-		eventually(t, 20*time.Second, "the exception covering "+covered+" only", func() error {
+		eventually(t, 20*time.Second, "the exception covering "+covered+"/"+container+" only", func() error {
 			rep, err := getReport(ns, profile.Name)
 			if err != nil {
 				return err
@@ -226,7 +227,7 @@ func TestAMovedWaiverChangesTheReport(t *testing.T) {
 			if f := finding(rep, "wl-privileged", failing, "setup"); f == nil || f.Exception != "" {
 				return fmt.Errorf("%s's finding is not failing yet: %+v", failing, f)
 			}
-			if f := finding(rep, "wl-privileged", covered, "setup"); f == nil || f.Exception != ns+"/by-label" {
+			if f := finding(rep, "wl-privileged", covered, container); f == nil || f.Exception != ns+"/by-label" {
 				return fmt.Errorf("%s's finding is not excepted yet: %+v", covered, f)
 			}
 			for _, u := range rep.Status.Exceptions {
@@ -240,14 +241,48 @@ func TestAMovedWaiverChangesTheReport(t *testing.T) {
 		})
 		return shown
 	}
-	before := usage("alpha", "beta")
+	// status waits until the exception's status says it covers one finding, with a digest of
+	// which other than not, and returns that digest.
+	status := func(not string) string {
+		t.Helper()
+		got := &v1alpha1.ControlException{}
+		eventually(t, 20*time.Second, "the exception's status covering one finding", func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+				return err
+			}
+			if got.Status.MatchedFindings != 1 || got.Status.CoveredDigest == "" || got.Status.CoveredDigest == not {
+				return fmt.Errorf("status covers %d findings, digest %q", got.Status.MatchedFindings, got.Status.CoveredDigest)
+			}
+			return nil
+		})
+		return got.Status.CoveredDigest
+	}
+	before := usage("alpha", "setup", "beta")
+	digest := status("")
 	relabel("alpha", "no")
 	relabel("beta", "yes")
-	after := usage("beta", "alpha")
+	after := usage("beta", "setup", "alpha")
 	if before == after {
 		t.Fatalf("the waiver moved from alpha to beta, and the report's usage of it stayed %s", after)
 	}
 	if !strings.Contains(after, `"beta"`) || strings.Contains(after, `"alpha"`) {
 		t.Errorf("the report's usage after the move does not name what it covers: %s", after)
 	}
+	digest = status(digest)
+
+	// One write that swaps the finding covered for another, the count never changing on the
+	// way: beta's privileged init container renamed.
+	d := deployment(ns, "beta", true)
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.InitContainers[0].Name = "loader"
+	if err := k8s.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	renamed := usage("beta", "loader", "alpha")
+	if renamed == after || !strings.Contains(renamed, `"loader"`) {
+		t.Errorf("the exception covers beta's loader instead of its setup container, and the report's usage of it says %s", renamed)
+	}
+	status(digest)
 }

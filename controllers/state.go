@@ -11,6 +11,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/admissionpolicy"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // state is what the reconcilers remember between evaluations: the compiled plan of each profile,
@@ -74,6 +75,9 @@ type profileState struct {
 	// undecided how many of them are results their objects left undecided.
 	matches   map[string]map[string]int
 	undecided map[string]map[string]int
+	// covered[exception key][namespace] is the digest of the findings it covers there
+	// (report.CoveredDigests).
+	covered map[string]map[string]string
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -180,6 +184,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		summaries:   map[string]*engine.Summary{},
 		matches:     map[string]map[string]int{},
 		undecided:   map[string]map[string]int{},
+		covered:     map[string]map[string]string{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
 		refused:     map[string]string{},
@@ -225,11 +230,12 @@ func (s *state) forget(name string) {
 
 // recordNamespace stores a namespace's roll-up and exception matches after an evaluation (made
 // at now, numbered seq), which makes its summary current again, unless an evaluation started
-// since failed; and returns the keys of the exceptions whose count of the namespace's findings changed (one that
-// no longer reaches the namespace included: its status must stop counting them).
+// since failed; and returns the keys of the exceptions whose count of the namespace's findings,
+// or digest of them (covered, by exception key), changed (one that no longer reaches the
+// namespace included: its status must stop counting them).
 // The roll-ups are compacted (no findings), except that the cluster-scoped one ("") keeps the
 // most severe findings the profile's status lists (report.ProfileStatus: clusterFindings).
-func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq uint64, sum *engine.Summary, outcomes []*engine.ExceptionOutcome) []string {
+func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq uint64, sum *engine.Summary, outcomes []*engine.ExceptionOutcome, covered map[string]string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := ps.evaluated[ns]; !ok || seq > e.seq {
@@ -243,11 +249,14 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 		keep = ps.plan.MaxFindings
 	}
 	ps.summaries[ns] = sum.Compact(keep)
-	type count struct{ matched, undecided int }
+	type count struct {
+		matched, undecided int
+		digest             string
+	}
 	before := map[string]count{}
 	for key, byNS := range ps.matches {
 		if n, ok := byNS[ns]; ok {
-			before[key] = count{n, ps.undecided[key][ns]}
+			before[key] = count{n, ps.undecided[key][ns], ps.covered[key][ns]}
 		}
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -258,6 +267,12 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 		delete(byNS, ns)
 		if len(byNS) == 0 {
 			delete(ps.undecided, key)
+		}
+	}
+	for key, byNS := range ps.covered {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.covered, key)
 		}
 	}
 	var changed []string
@@ -274,7 +289,14 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 				}
 				ps.undecided[o.Key][ns] = u
 			}
-			if before[o.Key] != (count{n, u}) {
+			d := covered[o.Key]
+			if d != "" {
+				if ps.covered[o.Key] == nil {
+					ps.covered[o.Key] = map[string]string{}
+				}
+				ps.covered[o.Key][ns] = d
+			}
+			if before[o.Key] != (count{n, u, d}) {
 				changed = append(changed, o.Key)
 			}
 			delete(before, o.Key)
@@ -332,6 +354,12 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 			}
 		}
 	}
+	for key, byNS := range ps.covered {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.covered, key)
+		}
+	}
 }
 
 // failingBefore returns the failing findings of a namespace's previous evaluation whose report
@@ -381,20 +409,25 @@ func (s *state) rollup(ps *profileState) (total, cluster *engine.Summary, namesp
 	return ps.plan.Merge(all...), cluster, namespaces, nonCompliant
 }
 
-// matched is how many findings an exception covers across every profile and namespace, and
-// how many of them are results their objects left undecided.
-func (s *state) matched(key string) (matched, undecided int) {
+// matched is how many findings an exception covers across every profile and namespace, how
+// many of them are results their objects left undecided, and the digest of which they are
+// (report.CombinedDigest).
+func (s *state) matched(key string) (matched, undecided int, digest string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ps := range s.profiles {
+	var places [][3]string
+	for name, ps := range s.profiles {
 		for _, c := range ps.matches[key] {
 			matched += c
 		}
 		for _, c := range ps.undecided[key] {
 			undecided += c
 		}
+		for ns, d := range ps.covered[key] {
+			places = append(places, [3]string{name, ns, d})
+		}
 	}
-	return matched, undecided
+	return matched, undecided, report.CombinedDigest(places)
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now. The

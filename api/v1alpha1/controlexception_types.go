@@ -213,6 +213,15 @@ type ControlExceptionStatus struct {
 	// +optional
 	UndecidedFindings int32 `json:"undecidedFindings,omitempty"`
 
+	// coveredDigest is "sha256:" and the first 16 hex digits of a SHA-256 of which findings
+	// the exception covers, in every profile and namespace: it changes whenever what it covers
+	// changes, even when matchedFindings does not (a label moved from one workload to another),
+	// and only then. Each report's exceptions list the first findings covered there, with that
+	// namespace's digest. Empty when it covers none.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CoveredDigest string `json:"coveredDigest,omitempty"`
+
 	// conditions: Ready is True while the exception is Active.
 	// +optional
 	// +listType=map

@@ -82,3 +82,31 @@ func setCovered(u *v1alpha1.ExceptionUsage, items []coveredItem) {
 		u.Covered[i] = c
 	}
 }
+
+// CoveredDigests are, by exception key, the digests (ExceptionUsage.CoveredDigest) of what each
+// exception covers in the namespace ns ("" for the cluster-scoped objects): those that cover
+// none are left out.
+func CoveredDigests(ev *engine.Evaluation, ns string) map[string]string {
+	out := map[string]string{}
+	for key, items := range coveredBy(ev, ns) {
+		var u v1alpha1.ExceptionUsage
+		setCovered(&u, items)
+		out[key] = u.CoveredDigest
+	}
+	return out
+}
+
+// CombinedDigest digests the digests of what an exception covers in several places (profile,
+// namespace, digest), in any order, as ControlExceptionStatus.CoveredDigest: "" for none.
+func CombinedDigest(places [][3]string) string {
+	if len(places) == 0 {
+		return ""
+	}
+	lines := make([]string, len(places))
+	for i, p := range places {
+		lines[i] = p[0] + "\x00" + p[1] + "\x00" + p[2] + "\n"
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "")))
+	return "sha256:" + hex.EncodeToString(sum[:])[:coveredDigestHex]
+}

@@ -122,3 +122,21 @@ func TestCoveredNeverCrowdsAnExceptionOut(t *testing.T) {
 		t.Errorf("%d exceptions listed, %d fit without what they cover", len(got), want)
 	}
 }
+
+// TestCombinedDigestDependsOnWhatNotOnOrder: an exception's status digests the digests of every
+// profile and namespace where it covers findings, which the operator holds in maps: the order
+// they are read in must not change it (or the status would be rewritten for nothing), and any
+// one of them changing must.
+func TestCombinedDigestDependsOnWhatNotOnOrder(t *testing.T) {
+	places := [][3]string{{"p", "a", "sha256:1"}, {"p", "b", "sha256:2"}, {"q", "a", "sha256:3"}}
+	d := CombinedDigest(places)
+	if reversed := CombinedDigest([][3]string{places[2], places[1], places[0]}); reversed != d || !strings.HasPrefix(d, "sha256:") {
+		t.Errorf("digest %q, %q read in another order", d, reversed)
+	}
+	if moved := CombinedDigest([][3]string{places[0], places[1], {"q", "a", "sha256:4"}}); moved == d {
+		t.Errorf("a namespace's digest changed and the combined one stayed %s", d)
+	}
+	if none := CombinedDigest(nil); none != "" {
+		t.Errorf("no findings covered digest to %q", none)
+	}
+}
