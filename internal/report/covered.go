@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,24 +54,22 @@ func setCovered(u *v1alpha1.ExceptionUsage, items []coveredItem) {
 	if len(items) == 0 {
 		return
 	}
-	sort.Slice(items, func(i, j int) bool {
-		a, b := &items[i], &items[j]
-		for _, c := range [...][2]string{{a.kind, b.kind}, {a.name, b.name}, {a.container, b.container}, {a.check, b.check}, {a.namespace, b.namespace}} {
-			if c[0] != c[1] {
-				return c[0] < c[1]
-			}
-		}
-		return false
+	slices.SortFunc(items, func(a, b coveredItem) int {
+		return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name), strings.Compare(a.container, b.container),
+			strings.Compare(a.check, b.check), strings.Compare(a.namespace, b.namespace))
 	})
 	h := sha256.New()
-	var line strings.Builder
+	var line []byte
 	for i := range items {
 		it := &items[i]
-		line.Reset()
-		// Names, kinds, containers and check IDs hold neither NUL nor newline.
-		line.WriteString(findingKey(it.check, it.kind, it.namespace, it.name, it.container))
-		line.WriteByte('\n')
-		h.Write([]byte(line.String()))
+		// findingKey's, and a newline: names, kinds, containers and check IDs hold neither NUL
+		// nor newline.
+		line = append(line[:0], it.check...)
+		line = append(append(line, 0), it.kind...)
+		line = append(append(line, 0), it.namespace...)
+		line = append(append(line, 0), it.name...)
+		line = append(append(line, 0), it.container...)
+		h.Write(append(line, '\n'))
 	}
 	u.CoveredDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
 	n := min(len(items), MaxCovered)

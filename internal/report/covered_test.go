@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -138,5 +140,26 @@ func TestCombinedDigestDependsOnWhatNotOnOrder(t *testing.T) {
 	}
 	if none := CombinedDigest(nil); none != "" {
 		t.Errorf("no findings covered digest to %q", none)
+	}
+}
+
+// TestCoveredDigestIsOfTheSortedFindingKeys pins what coveredDigest digests, so that auditors
+// can recompute it from the journal's finding.excepted records: every finding's FindingKey
+// (check, kind with its group, namespace, name and container, NUL-separated) and a newline, in
+// the order of kind, name, container and check.
+func TestCoveredDigestIsOfTheSortedFindingKeys(t *testing.T) {
+	items := []coveredItem{
+		{kind: "Deployment.apps", name: "b", container: "c", check: "x", namespace: "ns", ref: &engine.Result{}},
+		{kind: "Deployment.apps", name: "a", container: "c", check: "y", namespace: "ns", ref: &engine.Result{}},
+		{kind: "Deployment.apps", name: "a", container: "c", check: "x", namespace: "ns", ref: &engine.Result{}},
+	}
+	var u v1alpha1.ExceptionUsage
+	setCovered(&u, items)
+	sum := sha256.Sum256([]byte("x\x00Deployment.apps\x00ns\x00a\x00c\n" + "y\x00Deployment.apps\x00ns\x00a\x00c\n" + "x\x00Deployment.apps\x00ns\x00b\x00c\n"))
+	if want := "sha256:" + hex.EncodeToString(sum[:])[:coveredDigestHex]; u.CoveredDigest != want {
+		t.Errorf("coveredDigest %s, want %s", u.CoveredDigest, want)
+	}
+	if len(u.Covered) != 3 || u.Covered[0].Check != "x" || u.Covered[1].Check != "y" || u.Covered[2].Check != "x" {
+		t.Errorf("covered %+v, not in the order of kind, name, container and check", u.Covered)
 	}
 }
