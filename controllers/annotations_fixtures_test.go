@@ -55,7 +55,8 @@ func TestTrimmedAnnotationsAreJudgedAsWhole(t *testing.T) {
 // annotations than net-ingress-snippets names (each 2 KiB), 12 auth-urls that carry nginx
 // syntax, 12 mirror-hosts that carry none and 12 HAProxy request-set-headers, half of which end
 // their quotes, 12 HAProxy set-hosts, path-rewrites, request-redirects, src-ip-headers, request-captures and auth-realms, half of which comment out their
-// condition, and 12 cors-allow-headers (cors-allow-origins), half of which end their quotes (close their ACL), under prefixes of their own, 9 more server aliases than
+// condition, and 12 cors-allow-headers (cors-allow-origins), half of which end their quotes (close their ACL), 12 auth-secrets, half of which name another
+// namespace's Secret, under prefixes of their own, 9 more server aliases than
 // net-ingress-host-hygiene names (one of 2 KiB), and each annotation the checks read 2 KiB
 // longer (blank space before it; zeros before a number), so that
 // the cache keeps stand-ins of them (checks.ReduceIngressAnnotations).
@@ -111,6 +112,13 @@ func longIngress(a map[string]string) {
 			brace = `}x`
 		}
 		a[fmt.Sprintf("tenant-%02d.example.com/cors-allow-origin", i)] = "^https://" + strings.Repeat("o", 2<<10) + "$ " + brace + " || { always_true"
+		// And 12 auth-secrets, half of which name another namespace's Secret (the cache keeps
+		// them as the auth-urls above) and half of which name the Ingress's own.
+		secret := fmt.Sprintf("other-%02d/", i)
+		if i%2 == 1 {
+			secret = ""
+		}
+		a[fmt.Sprintf("tenant-%02d.example.com/auth-secret", i)] = secret + strings.Repeat("a", 2<<10)
 	}
 	if v, ok := a["nginx.ingress.kubernetes.io/server-alias"]; ok {
 		// And 8 more wildcards, one of them 2 KiB.
@@ -122,8 +130,8 @@ func longIngress(a map[string]string) {
 }
 
 // longService makes a Service's annotations as long as a tenant may: 12 more HAProxy Ingress
-// config-backend annotations than net-ingress-snippets names, under prefixes of their own (each
-// 2 KiB), and each annotation the checks read 2 KiB longer (blank space before it), so that the
+// config-backend annotations than net-ingress-snippets names and 12 server-crts, half of which name
+// another namespace's Secret, under prefixes of their own (each 2 KiB), and each annotation the checks read 2 KiB longer (blank space before it), so that the
 // cache keeps stand-ins of them and counts the others (checks.ReduceServiceAnnotations).
 func longService(a map[string]string) {
 	for k, v := range a {
@@ -133,6 +141,12 @@ func longService(a map[string]string) {
 	}
 	for i := range 12 {
 		a[fmt.Sprintf("tenant-%02d.example.com/config-backend", i)] = strings.Repeat("#", 2<<10)
+		// And 12 HAProxy server-crts, half of which name another namespace's Secret.
+		secret := fmt.Sprintf("other-%02d/", i)
+		if i%2 == 1 {
+			secret = ""
+		}
+		a[fmt.Sprintf("tenant-%02d.example.com/server-crt", i)] = secret + strings.Repeat("c", 2<<10)
 	}
 }
 

@@ -44,11 +44,13 @@ const (
 // or a comment (haproxyTechUnquoted, both under any prefix or none: injectionKey), Skipper's eskip ones (skipperInjections),
 // Emissary's getambassador.io/config (emissaryConfig), those that decide which controller serves the Ingress
 // and how (ingressClassAnnotation, the GKE, AWS Load Balancer Controller, ingress-nginx and
-// OpenShift ones) and the AWS custom actions (albActions). The cache keeps them when it trims
+// OpenShift ones), the AWS custom actions (albActions) and the Secrets it names for its
+// controller (secretRefKey). The cache keeps them when it trims
 // the others (inventory.TrimAnnotations), and then ReduceIngressAnnotations bounds them.
 func IngressReadsAnnotation(key string) bool {
 	return ingressSnippetKey(key) || key == nginxServerAlias || strings.HasPrefix(key, albActions) || ingressStandIns[key] != nil ||
-		injectionKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes || key == emissaryConfig
+		injectionKey(key) || key == skipperFilter || key == skipperRatelimit || key == skipperRoutes || key == emissaryConfig ||
+		secretRefKey(key, false)
 }
 
 // ingressStandIns are, for the annotations net-ingress-tls reads, what it keeps of a value
@@ -111,7 +113,9 @@ func quotedPrefix(v string) string {
 // ingressSnippets' order), with a one-byte value, then of ingressInjectable's under any prefix
 // those that carry nginx syntax (in ingressInjections' order) up to maxNamed in all, with a
 // one-byte value that carries it too, and counts the others in IngressSnippetsOmittedAnnotation
-// (ingressInjectable's that carry none it drops: no check reads them); of Skipper's eskip
+// (ingressInjectable's that carry none it drops: no check reads them), then alike of the
+// secretRefKey annotations that name another namespace's Secret (reduceSecretRefs, the others
+// dropped); of Skipper's eskip
 // annotations, a stand-in (skipperStandIn); of Emissary's getambassador.io/config, a stand-in
 // (emissaryStandIn) or nothing; of the AWS custom actions, the first, with an empty value; and of
 // the others net-ingress-tls reads, their values up to ingressReadKeptWhole bytes, a longer
@@ -161,6 +165,9 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 		delete(a, k)
 		omitted++
 	}
+	// Of the secretRefKey annotations, those that name another namespace's Secret, after the
+	// injections, each as a stand-in naming the same namespace, the others counted.
+	_, omitted = reduceSecretRefs(a, ing.Namespace, false, named, omitted)
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
 	}
@@ -215,12 +222,13 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 
 // ServiceReadsAnnotation reports whether a built-in check reads a Service's annotation key:
 // net-ingress-snippets reads the raw configuration the HAProxy controllers take from a Service
-// (serviceSnippetKey) and Emissary's getambassador.io/config (emissaryConfig), and no other check
+// (serviceSnippetKey), the Secrets the HAProxy Kubernetes Ingress Controller reads for it
+// (secretRefKey) and Emissary's getambassador.io/config (emissaryConfig), and no other check
 // reads a Service's annotations. The cache keeps them
 // when it trims the others (inventory.TrimAnnotations), and then ReduceServiceAnnotations
 // bounds them.
 func ServiceReadsAnnotation(key string) bool {
-	return serviceSnippetKey(key) || key == emissaryConfig
+	return serviceSnippetKey(key) || key == emissaryConfig || secretRefKey(key, true)
 }
 
 // reduceEmissary replaces the Emissary annotation of annotations by its stand-in
@@ -240,7 +248,8 @@ func reduceEmissary(annotations map[string]string) {
 // reports): a tenant decides how long they are and how many (any prefix counts), up to 256 KiB
 // a Service. It keeps of the snippet annotations the first maxNamed set to more than blanks (in
 // serviceSnippets' order), with a one-byte value, drops those of blanks (they render nothing and
-// no message names them) and counts the others in IngressSnippetsOmittedAnnotation, and of
+// no message names them) and counts the others in IngressSnippetsOmittedAnnotation, then alike
+// of the secretRefKey annotations that name another namespace's Secret (reduceSecretRefs), and of
 // Emissary's getambassador.io/config a stand-in (emissaryStandIn) or nothing:
 // net-ingress-snippets judges it to the result and message it gives the whole Service
 // (TestTrimmedAnnotationsAreJudgedAsWhole). A Service already reduced stays as it is.
@@ -260,6 +269,7 @@ func ReduceServiceAnnotations(svc *corev1.Service) {
 		delete(a, k)
 		omitted++
 	}
+	_, omitted = reduceSecretRefs(a, svc.Namespace, true, min(len(serviceSnippets(a)), maxNamed), omitted)
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
 	}

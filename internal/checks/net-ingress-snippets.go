@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -78,7 +79,15 @@ var netIngressSnippets = &engine.Check{
 		"responses; such a value fails. Emissary-ingress reads getambassador.io/config on every Service and Ingress as " +
 		"resources of its own, with no RBAC on its CRDs: one that declares an AuthService (which validates every request of " +
 		"every host), a LogService (which receives every request's access log) or the ambassador Module (its system-wide " +
-		"configuration) fails; Mappings, routes of the author's, pass." + supporting,
+		"configuration) fails; Mappings, routes of the author's, pass. An Ingress that names another namespace's Secret for " +
+		"the controller to use on its behalf fails too: ingress-nginx's auth-secret (basic-auth users), auth-tls-secret (the CA " +
+		"that verifies clients) and proxy-ssl-secret (the client certificate and key it presents to the backend), which it refuses " +
+		"from another namespace only while its ConfigMap leaves allow-cross-namespace-resources off (a setting the Ingress does not " +
+		"show), and the HAProxy Kubernetes Ingress Controller's auth-secret, server-crt and server-ca (on Services too), which it " +
+		"reads from any namespace: the controller reads every namespace's Secrets, so the tenant has it present another team's " +
+		"client key, trust another team's CA or check passwords against another team's users. Any prefix counts (and none, for " +
+		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes; so does a " +
+		"manifest that sets no namespace, which scan cannot compare." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -86,7 +95,9 @@ var netIngressSnippets = &engine.Check{
 		"HAProxy Kubernetes Ingress Controller); route with an Ingress's hosts and paths, not a Service's route-acl; escape a \" in a set-header or cors-allow-headers value and a # in set-host, path-rewrite, request-redirect, src-ip-header, request-capture and auth-realm (\\#), and keep a } of a cors-allow-origin pattern inside a word (HAProxy has no quoting for it). On Emissary-ingress, declare AuthService, LogService and Module resources as CRDs in its administrators' namespace, not in a Service's or Ingress's getambassador.io/config. Give auth-url, auth-tls-match-cn, mirror-target, mirror-host, permanent-redirect and temporal-redirect plain " +
 		"URLs, hosts and common names, and run ingress-nginx 1.11.5, 1.12.1 or later. On Skipper, use " +
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
-		"the static and bearerinjector filters (-disabled-filters).",
+		"the static and bearerinjector filters (-disabled-filters). Keep the Secrets an Ingress or Service names for its " +
+		"controller in its own namespace (a copy, or one cert-manager or a secret replicator keeps there) and " +
+		"allow-cross-namespace-resources \"false\" on ingress-nginx.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress", "Service"},
@@ -98,9 +109,15 @@ var netIngressSnippets = &engine.Check{
 			found = append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 			found = append(found, skipperInjections(o.Annotations())...)
 			found = append(found, emissaryInjections(o.Annotations())...)
+			if !o.NamespaceDefaulted {
+				found = append(found, foreignSecretRefs(o.Namespace, o.Annotations(), false)...)
+			}
 		case *corev1.Service:
 			found, what = serviceSnippets(o.Annotations()), "service"
 			found = append(found, emissaryInjections(o.Annotations())...)
+			if !o.NamespaceDefaulted {
+				found = append(found, foreignSecretRefs(o.Namespace, o.Annotations(), true)...)
+			}
 		default:
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress or a Service")
 			return
@@ -770,4 +787,110 @@ func emissaryStandIn(v string) string {
 		docs = append(docs, "kind: "+k+"\n")
 	}
 	return strings.Join(docs, "---\n")
+}
+
+// secretRefs are the annotations in which an ingress controller reads a Secret named
+// namespace/name, from whichever namespace it names, and uses it on the Ingress's (Service's)
+// behalf: ingress-nginx's auth-secret (basic-auth users, cache.SplitMetaNamespaceKey),
+// auth-tls-secret (the CA that verifies clients' certificates) and proxy-ssl-secret (the client
+// certificate and key it presents to the backend), internal/ingress/annotations/{auth,authtls,
+// proxyssl}/main.go, which refuse another namespace's since 1.9 unless the controller's ConfigMap
+// sets allow-cross-namespace-resources (a setting the Ingress does not show, one edit away, as
+// allow-snippet-annotations is); and the HAProxy Kubernetes Ingress Controller's auth-secret
+// (pkg/annotations/ingress/basicAuth.go), server-crt and server-ca (pkg/annotations/service/
+// crt.go, ca.go, read on Services too), all through common.GetK8sPath with no namespace check.
+// The controller reads every namespace's Secrets, so an Ingress that names another namespace's
+// has it present another team's client key to a backend of the tenant's choosing, trust another
+// team's CA, or check passwords against another team's users: a confused deputy (CC6.1, CC6.3).
+// Read under any prefix (ingress-nginx's --annotations-prefix; HAProxy Ingress reads
+// auth-secret and auth-tls-secret under its own, alike), and the HAProxy Kubernetes Ingress
+// Controller's bare too (haproxyTechKey). Until December 2026 none was read.
+var secretRefs = []string{"auth-secret", "auth-tls-secret", "proxy-ssl-secret", haproxyTechServerCrt, haproxyTechServerCA}
+
+// haproxyTechSecretRefs are those of secretRefs the HAProxy Kubernetes Ingress Controller reads,
+// under any prefix or none; serviceSecretRefs those it reads on a Service (backend annotations).
+var (
+	haproxyTechSecretRefs = []string{"auth-secret", haproxyTechServerCrt, haproxyTechServerCA}
+	serviceSecretRefs     = []string{haproxyTechServerCrt, haproxyTechServerCA}
+)
+
+const (
+	haproxyTechServerCrt = "server-crt"
+	haproxyTechServerCA  = "server-ca"
+)
+
+// secretRefKey reports whether key names one of secretRefs on an Ingress (on a Service when
+// service is set): under any prefix, or bare for haproxyTechSecretRefs. The cache keeps such keys
+// (IngressReadsAnnotation, ServiceReadsAnnotation), so it is the very test the check makes.
+func secretRefKey(key string, service bool) bool {
+	if service {
+		return haproxyTechKey(key, serviceSecretRefs)
+	}
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && slices.Contains(secretRefs, name) || haproxyTechKey(key, haproxyTechSecretRefs)
+}
+
+// foreignSecretNamespace returns the first namespace other than namespace that v, the value of
+// a secretRefKey annotation, names a Secret in, or "". Each comma-separated item, blanks around
+// it taken out (the ingress-nginx releases that take several CAs in auth-tls-secret split them
+// so), is namespace/name; a name alone is the object's own namespace's, and an item whose
+// namespace is no DNS label (no namespace can be so named) or with more than one / names no
+// Secret any controller reads.
+func foreignSecretNamespace(namespace, v string) string {
+	for item := range strings.SplitSeq(v, ",") {
+		ns, name, ok := strings.Cut(strings.TrimSpace(item), "/")
+		if !ok || name == "" || strings.Contains(name, "/") || ns == namespace || len(validation.IsDNS1123Label(ns)) > 0 {
+			continue
+		}
+		return ns
+	}
+	return ""
+}
+
+// foreignSecretRefs returns, sorted by key, the secretRefKey annotations of an object of
+// namespace (a Service's when service is set) that name another namespace's Secret, each with
+// the namespace. A manifest that sets no namespace (scan's NamespaceDefaulted) is not judged
+// so: it is applied to a namespace its file does not show, which ingress-nginx's auth-tls-secret
+// names in full (namespace/name), so none is known to be another's; the operator always knows.
+func foreignSecretRefs(namespace string, annotations map[string]string, service bool) []string {
+	var keys []string
+	for k, v := range annotations {
+		if secretRefKey(k, service) && foreignSecretNamespace(namespace, v) != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i] = k + " names a Secret of namespace " + foreignSecretNamespace(namespace, annotations[k])
+	}
+	return keys
+}
+
+// reduceSecretRefs keeps, of the secretRefKey annotations of an object of namespace, the first
+// (in foreignSecretRefs' order) of those that name another namespace's Secret while named is
+// below maxNamed, each as a stand-in naming the same namespace, drops those that name none (no
+// check reads them) and the others, and returns named and omitted, counted on.
+func reduceSecretRefs(a map[string]string, namespace string, service bool, named, omitted int) (int, int) {
+	var keys []string
+	for k, v := range a {
+		if !secretRefKey(k, service) {
+			continue
+		}
+		if foreignSecretNamespace(namespace, v) == "" {
+			delete(a, k)
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if named < maxNamed {
+			a[k] = foreignSecretNamespace(namespace, a[k]) + "/-"
+			named++
+			continue
+		}
+		delete(a, k)
+		omitted++
+	}
+	return named, omitted
 }
