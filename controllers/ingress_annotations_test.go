@@ -21,9 +21,10 @@ import (
 // the checks read of them, bounded: 12 Ingresses of 60 annotations of 4000 bytes (234 KiB
 // each) stay under 24 KiB each in the cache, and the snippet of one (a 100 KiB
 // configuration-snippet among 10 snippet annotations and 34 others), the auth-url injection of
-// another and the permanent-redirect injection (CVE-2023-5044) of a third still fail, with the
-// message the whole Ingress gives, while the others, one with a plain redirect URL whose
-// fragment has a #, pass.
+// another, the permanent-redirect injection (CVE-2023-5044) of a third and the 60 auth-secrets
+// naming other namespaces' Secrets of a fourth still fail, with the message the whole Ingress
+// gives, while the others, one with a plain redirect URL whose fragment has a #, one with 60
+// auth-secrets naming its own namespace's, pass.
 func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-large", "inglarge"
@@ -36,7 +37,17 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 			blobs = 34 // and the 100 KiB snippet: under the API server's 256 KiB
 		}
 		for j := range blobs {
-			a[fmt.Sprintf("tenant.example.com/blob-%02d", j)] = strings.Repeat(fmt.Sprint((i+j)%10), 4000)
+			key := fmt.Sprintf("tenant.example.com/blob-%02d", j)
+			switch i {
+			case 4, 5:
+				// auth-secrets the check reads: naming another namespace's Secret (4), or the
+				// Ingress's own (5).
+				key = fmt.Sprintf("tenant-%02d.example.com/auth-secret", j)
+			}
+			a[key] = strings.Repeat(fmt.Sprint((i+j)%10), 4000)
+			if i == 4 {
+				a[key] = fmt.Sprintf("payments-%02d/", j) + a[key]
+			}
 		}
 		name := fmt.Sprintf("web-%d", i)
 		switch i {
@@ -54,6 +65,8 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 			a["nginx.ingress.kubernetes.io/permanent-redirect"] = "https://shop.example.com/; } location /t { return 200 " + strings.Repeat("x", 2000)
 		case 3:
 			a["nginx.ingress.kubernetes.io/permanent-redirect"] = "https://docs.example.com/guide#install"
+		case 4:
+			name = "secrets"
 		}
 		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: a},
 			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: name + ".example.com"}}}}
@@ -70,12 +83,16 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 		"nginx.ingress.kubernetes.io/auth-url carries nginx configuration syntax")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "redirect",
 		"nginx.ingress.kubernetes.io/permanent-redirect carries nginx configuration syntax")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "secrets",
+		"ingress injects configuration into its controller: tenant-00.example.com/auth-secret names a Secret of namespace payments-00, "+
+			"tenant-01.example.com/auth-secret names a Secret of namespace payments-01, tenant-02.example.com/auth-secret names a Secret of namespace payments-02, "+
+			"tenant-03.example.com/auth-secret names a Secret of namespace payments-03, tenant-04.example.com/auth-secret names a Secret of namespace payments-04 and 55 more")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 3 {
-		t.Errorf("want the 3 Ingresses with snippets or injections failing and %d passing, got %d failing findings: %+v", count-3, got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 4 {
+		t.Errorf("want the 4 Ingresses with snippets, injections or other namespaces' Secrets failing and %d passing, got %d failing findings: %+v", count-4, got, rep.Status.Findings)
 	}
 
 	// What the cache holds of the Ingresses, as JSON.
