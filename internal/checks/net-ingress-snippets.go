@@ -86,8 +86,8 @@ var netIngressSnippets = &engine.Check{
 		"show), and the HAProxy Kubernetes Ingress Controller's auth-secret, server-crt and server-ca (on Services too), which it " +
 		"reads from any namespace: the controller reads every namespace's Secrets, so the tenant has it present another team's " +
 		"client key, trust another team's CA or check passwords against another team's users. Any prefix counts (and none, for " +
-		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes; so does a " +
-		"manifest that sets no namespace, which scan cannot compare." + supporting,
+		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes. A manifest " +
+		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -102,39 +102,45 @@ var netIngressSnippets = &engine.Check{
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress", "Service"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
-		var found []string
+		var found, refs []string
 		what := "ingress"
 		switch o.Obj.(type) {
 		case *networkingv1.Ingress:
 			found = append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 			found = append(found, skipperInjections(o.Annotations())...)
 			found = append(found, emissaryInjections(o.Annotations())...)
-			if !o.NamespaceDefaulted {
-				found = append(found, foreignSecretRefs(o.Namespace, o.Annotations(), false)...)
-			}
+			refs = secretRefsOf(o, false)
 		case *corev1.Service:
 			found, what = serviceSnippets(o.Annotations()), "service"
 			found = append(found, emissaryInjections(o.Annotations())...)
-			if !o.NamespaceDefaulted {
-				found = append(found, foreignSecretRefs(o.Namespace, o.Annotations(), true)...)
-			}
+			refs = secretRefsOf(o, true)
 		default:
 			ctx.NotApplicable("", "not a networking.k8s.io Ingress or a Service")
 			return
 		}
+		if !o.NamespaceDefaulted {
+			found = append(found, refs...)
+		}
 		if d, ok := o.Digest.(*ingressDigest); ok {
-			// The operator's cache kept the first maxNamed snippets and injections
-			// (ReduceIngressAnnotations, ReduceServiceAnnotations): the others, which come after
+			// The operator's cache kept the first maxNamed snippets, injections and other
+			// namespaces' Secrets (ReduceIngressAnnotations, ReduceServiceAnnotations): the others, which come after
 			// them in this list, are counted, as few counts them.
 			for range d.snippets {
 				found = append(found, "")
 			}
 		}
-		if len(found) == 0 {
+		switch {
+		case len(found) > 0:
+			ctx.Fail("", "%s injects configuration into its controller: %s", what, few(found, ", "))
+		case len(refs) > 0:
+			// Where the manifest lands (kubectl apply -n) decides whether the namespace is
+			// another's: undecided, not passed.
+			ns, key, _ := strings.Cut(refs[0], "\x00")
+			ctx.NotAssessed("", "names a Secret of namespace "+ns+" for its controller ("+key+") but sets no namespace: "+
+				"whether that is another's depends on where it is applied (scan --namespace)")
+		default:
 			ctx.Pass("")
-			return
 		}
-		ctx.Fail("", "%s injects configuration into its controller: %s", what, few(found, ", "))
 	},
 }
 
@@ -850,8 +856,9 @@ func foreignSecretNamespace(namespace, v string) string {
 // foreignSecretRefs returns, sorted by key, the secretRefKey annotations of an object of
 // namespace (a Service's when service is set) that name another namespace's Secret, each with
 // the namespace. A manifest that sets no namespace (scan's NamespaceDefaulted) is not judged
-// so: it is applied to a namespace its file does not show, which ingress-nginx's auth-tls-secret
-// names in full (namespace/name), so none is known to be another's; the operator always knows.
+// so (secretRefsOf): it is applied to a namespace its file does not show, and ingress-nginx's
+// auth-tls-secret names one in full (namespace/name), so none is known to be another's; the
+// operator always knows.
 func foreignSecretRefs(namespace string, annotations map[string]string, service bool) []string {
 	var keys []string
 	for k, v := range annotations {
@@ -862,6 +869,26 @@ func foreignSecretRefs(namespace string, annotations map[string]string, service 
 	slices.Sort(keys)
 	for i, k := range keys {
 		keys[i] = k + " names a Secret of namespace " + foreignSecretNamespace(namespace, annotations[k])
+	}
+	return keys
+}
+
+// secretRefsOf is foreignSecretRefs of o; of a manifest that sets no namespace (scan's
+// NamespaceDefaulted, a guess), each secretRefKey annotation that names any namespace, as the
+// namespace, a NUL and the key (the first in key order), for the check to say NotAssessed.
+func secretRefsOf(o *engine.Object, service bool) []string {
+	if !o.NamespaceDefaulted {
+		return foreignSecretRefs(o.Namespace, o.Annotations(), service)
+	}
+	var keys []string
+	for k, v := range o.Annotations() {
+		if secretRefKey(k, service) && foreignSecretNamespace("", v) != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i] = foreignSecretNamespace("", o.Annotations()[k]) + "\x00" + k
 	}
 	return keys
 }
