@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -214,4 +215,27 @@ func TestBreaksNginxWord(t *testing.T) {
 			t.Errorf("the cache's stand-in %q of %s injects nothing", injectionStandIn(k), k)
 		}
 	}
+}
+
+// FuzzSecretRefStandIn: the operator's cache keeps of an Ingress's (Service's) annotations that
+// name another namespace's Secret a stand-in (reduceSecretRefs), which net-ingress-snippets must
+// read to the findings of the whole values, and drops those that name none; reducing twice
+// changes nothing.
+func FuzzSecretRefStandIn(f *testing.F) {
+	f.Add("shop", "payments/client-ca", "shop/ca, bank/ca", false)
+	f.Add("shop", " shop/x ", "Not_A_Namespace/x", true)
+	f.Add("shop", "a/b/c", "/x,bank/", false)
+	f.Fuzz(func(t *testing.T, ns, v1, v2 string, service bool) {
+		a := map[string]string{"x.example.com/auth-secret": v1, "server-crt": v2, "haproxy.org/server-ca": v1 + "," + v2}
+		want := fmt.Sprint(foreignSecretRefs(ns, a, service))
+		_, omitted := reduceSecretRefs(a, ns, service, 0, 0)
+		if got := fmt.Sprint(foreignSecretRefs(ns, a, service)); got != want || omitted != 0 {
+			t.Errorf("%q: whole %s, reduced %v %s (%d omitted)", ns, want, a, got, omitted)
+		}
+		again := maps.Clone(a)
+		reduceSecretRefs(again, ns, service, 0, 0)
+		if !maps.Equal(a, again) {
+			t.Errorf("%q: reduced %v, again %v", ns, a, again)
+		}
+	})
 }
