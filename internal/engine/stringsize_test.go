@@ -97,8 +97,9 @@ func TestACustomCheckThatBlowsUpATenantsStringIsStoppedBeforeItAllocates(t *test
 			allocated := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%s: %d KiB allocated", name, allocated>>10)
 			// The built-in checks and the object's conversion take a few MB; the 256 MB result is
-			// never built.
-			if allocated > 8<<20 {
+			// never built. Under -race, regex.replace of 16 KB allocated 145 MiB: a matcher per
+			// match, the race detector's sync.Pool having dropped the one put back (raceEnabled).
+			if allocated > 8<<20 && !raceEnabled {
 				t.Errorf("one evaluation allocated %d MiB, want at most 8 MiB", allocated>>20)
 			}
 			rs := resultsOf(ev, "custom-grow")
