@@ -260,7 +260,7 @@ func TestAnExceptionWaivesAnExpressionTheObjectBrokeAsItWaivesAFailure(t *testin
 	writeFile(t, exceptions, "apiVersion: compliance.soc2-operator.io/v1alpha1\nkind: ControlException\n"+
 		"metadata: {name: legacy, namespace: shop}\n"+
 		"spec: {checks: [custom-nonroot], match: {kinds: [Deployment], names: [legacy]}, reason: the vendor image runs as root until PAY-7, owner: payments@example.com, expires: '"+
-		time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
+		scanNow().Add(24*time.Hour).UTC().Format(time.RFC3339)+"'}\n")
 	deployment := func(name string) string {
 		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: shop}\n" +
 			"spec:\n  replicas: 2\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n" +
