@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,13 +63,7 @@ func TestAKindBranchedCustomCheckJudgesTheControllersPodsByTheirOwnBranch(t *tes
 		t.Fatal(plan.Problems)
 	}
 	ev := plan.Evaluate(inv, nil, engine.Options{Now: time.Now()})
-	var got []string
-	for _, r := range ev.Results {
-		if r.Status != engine.StatusPass {
-			got = append(got, r.Check.ID+" "+r.Status.String()+" "+r.Object.Kind+" "+r.Object.Name)
-		}
-	}
-	slices.Sort(got)
+	got := notPassing(ev)
 	want := []string{
 		// Its replicas fail the Deployment's branch: one finding, its ReplicaSet and Pods not
 		// listed again.
@@ -82,13 +75,7 @@ func TestAKindBranchedCustomCheckJudgesTheControllersPodsByTheirOwnBranch(t *tes
 	if !slices.Equal(got, want) {
 		t.Errorf("results other than Pass:\n got %q\nwant %q", got, want)
 	}
-	for _, r := range ev.Results {
-		if r.Object.Name == "legacy-abc" && r.Status == engine.StatusFail {
-			if want := "(judged on its own: it fails the check as what Deployment legacy's template makes does, and Deployment legacy passes it)"; !strings.HasSuffix(r.Message, want) {
-				t.Errorf("message %q does not end in %q", r.Message, want)
-			}
-		}
-	}
+	failureEndsIn(t, ev, "legacy-abc", "(judged on its own: it fails the check as what Deployment legacy's template makes does, and Deployment legacy passes it)")
 }
 
 // TestAnExceptionForTheControllerDoesNotWaiveAnExplainedPodsOwnFailure: an exception that waives
@@ -163,12 +150,7 @@ func TestACheckOfEveryWorkloadIsAnsweredByTheControllerForWhatItsTemplateMakes(t
 	objs := []*engine.Object{engine.NewObject(d, "apps/v1", "Deployment"), engine.NewObject(webReplicaSet(), "apps/v1", "ReplicaSet"),
 		engine.NewObject(webPod(), "v1", "Pod")}
 	ev := engine.Compile(nil, profile).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
-	var got []string
-	for _, r := range ev.Results {
-		if r.Status != engine.StatusPass {
-			got = append(got, r.Check.ID+" "+r.Status.String()+" "+r.Object.Kind+" "+r.Object.Name)
-		}
-	}
+	got := notPassing(ev)
 	if want := []string{"pod-team Fail ReplicaSet web-abc"}; !slices.Equal(got, want) {
 		t.Errorf("results other than Pass:\n got %q\nwant %q", got, want)
 	}

@@ -117,13 +117,7 @@ func TestACustomCheckOfTheControllersKindStillJudgesWhatItsTemplateDoesNotDecide
 		t.Fatal(plan.Problems)
 	}
 	ev := plan.Evaluate(inv, nil, engine.Options{Now: time.Now()})
-	var got []string
-	for _, r := range ev.Results {
-		if r.Status != engine.StatusPass {
-			got = append(got, r.Check.ID+" "+r.Status.String()+" "+r.Object.Kind+" "+r.Object.Name)
-		}
-	}
-	slices.Sort(got)
+	got := notPassing(ev)
 	want := []string{
 		"job-deadline Fail Job nightly-forged",
 		"min-ready Fail ReplicaSet web-forged",
@@ -136,13 +130,7 @@ func TestACustomCheckOfTheControllersKindStillJudgesWhatItsTemplateDoesNotDecide
 	if !slices.Equal(got, want) {
 		t.Errorf("results other than Pass:\n got %q\nwant %q", got, want)
 	}
-	for _, r := range ev.Results {
-		if r.Object.Name == "web-abc-aliased" && r.Status == engine.StatusFail {
-			if want := "(judged on its own: it fails the check where what ReplicaSet web-abc's template makes passes it)"; !strings.HasSuffix(r.Message, want) {
-				t.Errorf("message %q does not end in %q", r.Message, want)
-			}
-		}
-	}
+	failureEndsIn(t, ev, "web-abc-aliased", "(judged on its own: it fails the check where what ReplicaSet web-abc's template makes passes it)")
 }
 
 // TestAnExplainedPodIsNotAnsweredForByAnExpressionThatRanOutOfTime: a custom check that ran out
@@ -171,4 +159,26 @@ func TestAnExplainedPodIsNotAnsweredForByAnExpressionThatRanOutOfTime(t *testing
 		}
 	}
 	t.Errorf("the Pod is not listed: %d results", len(ev.Results))
+}
+
+// notPassing lists the results of ev other than Pass as "check status kind name", sorted.
+func notPassing(ev *engine.Evaluation) []string {
+	var got []string
+	for _, r := range ev.Results {
+		if r.Status != engine.StatusPass {
+			got = append(got, r.Check.ID+" "+r.Status.String()+" "+r.Object.Kind+" "+r.Object.Name)
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// failureEndsIn checks that every failing result of the object named name says suffix last.
+func failureEndsIn(t *testing.T, ev *engine.Evaluation, name, suffix string) {
+	t.Helper()
+	for _, r := range ev.Results {
+		if r.Object.Name == name && r.Status == engine.StatusFail && !strings.HasSuffix(r.Message, suffix) {
+			t.Errorf("message %q does not end in %q", r.Message, suffix)
+		}
+	}
 }
