@@ -317,7 +317,7 @@ func containsFold(text, word string) bool {
 				break
 			}
 			from += j + 1
-			if at := from - 1 - pivot; at >= 0 && len(text)-at >= len(word) && hasPrefixFold(text[at:], word) {
+			if at := from - 1 - pivot; at >= 0 && hasPrefixASCIIFold(text[at:], word) {
 				return true
 			}
 		}
@@ -360,17 +360,6 @@ func upperASCII(c byte) byte {
 		return c - ('a' - 'A')
 	}
 	return c
-}
-
-// hasPrefixFold reports whether s begins with word (lower-case ASCII), ASCII letters of s in
-// either case.
-func hasPrefixFold(s, word string) bool {
-	for j := 0; j < len(word); j++ {
-		if lowerASCII(s[j]) != word[j] {
-			return false
-		}
-	}
-	return true
 }
 
 // lowerASCII is c in lower case when it is an ASCII upper-case letter, c itself otherwise.
@@ -1782,14 +1771,14 @@ func mayHoldSettingWord(text string) bool {
 	return false
 }
 
-// hasPrefixASCIIFold reports whether s starts with lower, a lower-case ASCII word, its
-// letters in any case.
+// hasPrefixASCIIFold reports whether s starts with lower, a lower-case ASCII word, its ASCII
+// letters in any case (and nothing else: c|0x20 would take a carriage return for '-').
 func hasPrefixASCIIFold(s, lower string) bool {
 	if len(s) < len(lower) {
 		return false
 	}
 	for i := 0; i < len(lower); i++ {
-		if c := s[i]; c != lower[i] && c|0x20 != lower[i] {
+		if lowerASCII(s[i]) != lower[i] {
 			return false
 		}
 	}
