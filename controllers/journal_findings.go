@@ -127,10 +127,21 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 			delete(t.closedSeen, k)
 		}
 	}
+	var undecided map[string]bool
 	for _, k := range sortedFindingKeys(t.open) {
 		if _, still := current[k]; !still {
 			f := t.open[k]
 			f.CloseReason = journal.CloseReason(f, checks, lists)
+			if f.CloseReason == journal.CloseResolved {
+				if undecided == nil {
+					undecided = notAssessedKeys(ev, ns)
+				}
+				if undecided[journal.FindingKey(f.Check, f.IdentityKind(), f.Name, f.Container)] {
+					// Left undecided (a tenant can push a workload past what the operator reads):
+					// the failure may go on, and the evidence pack must not count it remediated.
+					f.CloseReason = journal.CloseNotAssessed
+				}
+			}
 			if f.CloseReason == journal.CloseResolved && changed != "" {
 				f.CloseReason, f.Reassessed = journal.CloseReassessed, changed
 			}
@@ -190,6 +201,18 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
 	// not at all while the journal is behind.
 	h.queue.AddAndWait(ctx, journalWait, recs...)
+}
+
+// notAssessedKeys are the journal keys of the results of ns's objects in ev that are NotAssessed.
+func notAssessedKeys(ev *engine.Evaluation, ns string) map[string]bool {
+	keys := map[string]bool{}
+	for i := range ev.Results {
+		r := &ev.Results[i]
+		if r.Status == engine.StatusNotAssessed && r.Object != nil && r.Object.Namespace == ns {
+			keys[journal.FindingKey(r.Check.ID, r.Object.IdentityKind(), r.Object.Name, r.Container)] = true
+		}
+	}
+	return keys
 }
 
 // namespaceObserved: the namespace about to be evaluated at now is the Namespace object uid
