@@ -294,8 +294,9 @@ func populations(plan *engine.Plan, sum *engine.Summary) ([]journal.CheckPopulat
 			index[digest] = i
 			lists = append(lists, list)
 		}
-		_, fail, excepted := sum.CheckCounts(c)
-		checks = append(checks, journal.CheckPopulation{Check: c.ID, Count: len(list), SHA256: digest, Population: i, Failed: fail, Excepted: excepted})
+		_, fail, excepted, notAssessed := sum.CheckCounts(c)
+		checks = append(checks, journal.CheckPopulation{Check: c.ID, Count: len(list), SHA256: digest, Population: i, Failed: fail, Excepted: excepted,
+			NotAssessed: notAssessed})
 	}
 	return checks, lists
 }

@@ -52,3 +52,56 @@ func TestAFindingLeftNotAssessedIsNotJournaledAsResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestAnAttestationCountsWhatItsCheckLeftNotAssessed (real API server): the attestation states
+// each check's population (the resources an auditor samples from) with how many of them failed
+// and how many were excepted; a namespace admin's Deployment whose token is hidden past the work
+// the operator spends on command lines is in sec-literal-env-credentials' population, neither
+// failed nor excepted: without a count of what the check left NotAssessed, the attestation says
+// the check held on every resource of its population.
+func TestAnAttestationCountsWhatItsCheckLeftNotAssessed(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "jnb", "jnb-a"
+	const token = "ghp_4rX9kQ2mZ7vT1sL8nB3cW6yH0jD5fG2aE9uP"
+	createNamespace(t, ns, map[string]string{"jnb": "true"})
+	for name, args := range map[string][]string{"web": {"serve", denseText(t, 20000) + " " + token}, "api": {"serve"}} {
+		if err := k8s.Create(ctx, argvDeployment(ns, name, args)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createProfile(t, profile, "jnb", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	eventually(t, 30*time.Second, "web NotAssessed, api passing", func() error {
+		rep, err := getReport(ns, profile)
+		if err != nil {
+			return err
+		}
+		if s := rep.Status.Summary; s.NotAssessed != 1 || s.Passed != 1 || s.Failing != 0 {
+			return fmt.Errorf("want 1 not assessed, 1 passed; have %+v", s)
+		}
+		return nil
+	})
+	// The namespace's first evaluation is attested at once.
+	var pop journal.CheckPopulation
+	eventually(t, 20*time.Second, "an attestation of "+ns, func() error {
+		recs := journalRecords(t, func(r *journal.Record) bool {
+			return r.Type == journal.Attestation && r.Profile == profile && r.Namespace == ns
+		})
+		if len(recs) == 0 {
+			return fmt.Errorf("none yet")
+		}
+		a := recs[len(recs)-1].Attestation
+		for _, c := range a.Checks {
+			if c.Check == "sec-literal-env-credentials" {
+				if c.Count != 2 {
+					return fmt.Errorf("population %+v; want 2", c)
+				}
+				pop = c
+				return nil
+			}
+		}
+		return fmt.Errorf("no population of sec-literal-env-credentials in %+v", a.Checks)
+	})
+	if pop.NotAssessed != 1 || pop.Failed != 0 || pop.Excepted != 0 {
+		t.Errorf("the attestation's population of sec-literal-env-credentials is %+v; want 1 NotAssessed of 2, none failed or excepted", pop)
+	}
+}

@@ -38,11 +38,12 @@ func (s *Summary) Population(c *PlannedCheck) []string {
 	return slices.Compact(out)
 }
 
-// CheckCounts are how many results of check c were passes, failures and excepted failures.
-func (s *Summary) CheckCounts(c *PlannedCheck) (pass, fail, excepted int) {
+// CheckCounts are how many results of check c were passes, failures, excepted failures and
+// NotAssessed.
+func (s *Summary) CheckCounts(c *PlannedCheck) (pass, fail, excepted, notAssessed int) {
 	if c.index >= len(s.tallies) {
-		return 0, 0, 0
+		return 0, 0, 0, 0
 	}
 	t := s.tallies[c.index]
-	return t.pass, t.fail, t.excepted
+	return t.pass, t.fail, t.excepted, t.notAssessed
 }

@@ -713,7 +713,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
 		population: population,
 	}
-	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted"})
+	b.population.Write([]string{"cluster", "attested_at", "profile", "namespace", "check", "population", "population_sha256", "failed", "excepted", "not_assessed"})
 	for _, cluster := range opts.Clusters {
 		b.cluster, b.heard, b.firstHeard, b.stopped, b.resumed, b.run = cluster, time.Time{}, time.Time{}, time.Time{}, nil, nil
 		b.clock, b.steppedTo, b.reached = time.Time{}, time.Time{}, time.Time{}
@@ -1669,7 +1669,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 	}
 	at := r.Time.Format(time.RFC3339)
 	for _, p := range a.Checks {
-		b.population.Write([]string{c, at, r.Profile, r.Namespace, p.Check, strconv.Itoa(p.Count), p.SHA256, strconv.Itoa(p.Failed), strconv.Itoa(p.Excepted)})
+		b.population.Write([]string{c, at, r.Profile, r.Namespace, p.Check, strconv.Itoa(p.Count), p.SHA256, strconv.Itoa(p.Failed), strconv.Itoa(p.Excepted), strconv.Itoa(p.NotAssessed)})
 		s, ok := b.checks[p.Check]
 		if !ok {
 			s = &CheckSummary{Check: p.Check, Min: p.Count, latest: map[string]map[string]int{}}

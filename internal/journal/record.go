@@ -352,6 +352,11 @@ type CheckPopulation struct {
 	Population int    `json:"population"`
 	Failed     int    `json:"failed,omitempty"`
 	Excepted   int    `json:"excepted,omitempty"`
+	// NotAssessed is how many of the check's results on the population were NotAssessed: the
+	// check could not decide them (data missing, or past what the operator reads, which a
+	// tenant can bring about), so they are in the population but were not tested. Absent from
+	// journals written before it was recorded.
+	NotAssessed int `json:"notAssessed,omitempty"`
 }
 
 // PopulationDigest is the SHA-256 of a sorted resource list, one entry per line (each entry
