@@ -136,9 +136,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 				if undecided == nil {
 					undecided = notAssessedKeys(ev, ns)
 				}
-				if undecided[journal.FindingKey(f.Check, f.IdentityKind(), f.Name, f.Container)] {
+				if undecided[journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")] {
 					// Left undecided (a tenant can push a workload past what the operator reads):
 					// the failure may go on, and the evidence pack must not count it remediated.
+					// By resource, not container: a container renamed in the same change takes
+					// the failure with it.
 					f.CloseReason = journal.CloseNotAssessed
 				}
 			}
@@ -203,13 +205,14 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 
-// notAssessedKeys are the journal keys of the results of ns's objects in ev that are NotAssessed.
+// notAssessedKeys are the journal keys, without their container, of the results of ns's objects
+// in ev that are NotAssessed.
 func notAssessedKeys(ev *engine.Evaluation, ns string) map[string]bool {
 	keys := map[string]bool{}
 	for i := range ev.Results {
 		r := &ev.Results[i]
 		if r.Status == engine.StatusNotAssessed && r.Object != nil && r.Object.Namespace == ns {
-			keys[journal.FindingKey(r.Check.ID, r.Object.IdentityKind(), r.Object.Name, r.Container)] = true
+			keys[journal.FindingKey(r.Check.ID, r.Object.IdentityKind(), r.Object.Name, "")] = true
 		}
 	}
 	return keys

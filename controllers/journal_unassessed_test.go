@@ -105,3 +105,32 @@ func TestAnAttestationCountsWhatItsCheckLeftNotAssessed(t *testing.T) {
 		t.Errorf("the attestation's population of sec-literal-env-credentials is %+v; want 1 NotAssessed of 2, none failed or excepted", pop)
 	}
 }
+
+// TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved: the same, but the tenant
+// renames the container in the change that hides the token: the finding on container app
+// closes, and the check's result on the Deployment (now container worker) is NotAssessed, so
+// nothing says it was remediated either.
+func TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "jnc", "jnc-a"
+	const token = "ghp_4rX9kQ2mZ7vT1sL8nB3cW6yH0jD5fG2aE9uP"
+	createNamespace(t, ns, map[string]string{"jnc": "true"})
+	if err := k8s.Create(ctx, argvDeployment(ns, "web", []string{"serve", token})); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, "jnc", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	inScope := func(r *journal.Record) bool { return r.Profile == profile && r.Namespace == ns }
+	waitForRecords(t, "the finding journaled", inScope, "finding.opened sec-literal-env-credentials web/app")
+
+	dense := denseText(t, 20000)
+	updateDeployment(t, ns, "web", func(d *appsv1.Deployment) {
+		c := &d.Spec.Template.Spec.Containers[0]
+		c.Name, c.Args = "worker", []string{"serve", dense + " " + token}
+	})
+	recs := waitForRecords(t, "the finding closed", inScope, "finding.closed sec-literal-env-credentials web/app")
+	for _, r := range recs {
+		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseNotAssessed {
+			t.Errorf("the finding closed %q, want %q: its token is in container worker, which the check left NotAssessed", r.Finding.CloseReason, journal.CloseNotAssessed)
+		}
+	}
+}
