@@ -59,11 +59,15 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	add := func(typ journal.Type, at time.Time, f journal.Finding) {
 		recs = append(recs, journal.Record{Type: typ, Time: at, Profile: profile, Namespace: ns, Finding: &f})
 	}
+	// opened are the check and resource (journal keys without a container) of the findings
+	// this evaluation opens.
+	opened := map[string]bool{}
 	for _, k := range sortedFindingKeys(current) {
 		f := current[k]
 		prev, open := t.open[k]
 		switch {
 		case !open:
+			opened[journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")] = true
 			// The report's first-seen time (kept across evaluations and by a new leader) makes
 			// the record the same whichever replica writes it.
 			f.FirstSeen = now.UTC().Truncate(time.Second) // as the report shows it
@@ -132,6 +136,12 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 		if _, still := current[k]; !still {
 			f := t.open[k]
 			f.CloseReason = journal.CloseReason(f, checks, lists)
+			if f.CloseReason == journal.CloseResolved && opened[journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")] {
+				// The same check opens a finding on the same resource, under another container:
+				// a renamed container takes its failure with it (a tenant renaming it daily
+				// showed a violation that never ended remediated every day).
+				f.CloseReason = journal.CloseMoved
+			}
 			if f.CloseReason == journal.CloseResolved {
 				if undecided == nil {
 					undecided = notAssessedKeys(ev, ns)

@@ -134,3 +134,30 @@ func TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved(t *testin
 		}
 	}
 }
+
+// TestAFindingMovedToARenamedContainerIsNotResolved: a namespace admin renames the container
+// that fails (app -> worker), changing nothing else. The finding on app closes and one on worker
+// opens in the same evaluation, of the same check on the same Deployment: the failure went on,
+// and the closing is no remediation (a tenant renaming it every day showed every finding
+// remediated within a day, the violation never ending).
+func TestAFindingMovedToARenamedContainerIsNotResolved(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "jnd", "jnd-a"
+	const token = "ghp_4rX9kQ2mZ7vT1sL8nB3cW6yH0jD5fG2aE9uP"
+	createNamespace(t, ns, map[string]string{"jnd": "true"})
+	if err := k8s.Create(ctx, argvDeployment(ns, "web", []string{"serve", token})); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, "jnd", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "sec-literal-env-credentials") })
+	inScope := func(r *journal.Record) bool { return r.Profile == profile && r.Namespace == ns }
+	waitForRecords(t, "the finding journaled", inScope, "finding.opened sec-literal-env-credentials web/app")
+
+	updateDeployment(t, ns, "web", func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Name = "worker" })
+	recs := waitForRecords(t, "the finding moved", inScope,
+		"finding.closed sec-literal-env-credentials web/app", "finding.opened sec-literal-env-credentials web/worker")
+	for _, r := range recs {
+		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseMoved {
+			t.Errorf("the finding on container app closed %q, want moved, though the same check fails on the Deployment's container worker, opened in the same evaluation", r.Finding.CloseReason)
+		}
+	}
+}

@@ -143,8 +143,8 @@ type Finding struct {
 	// FirstSeen is when the operator first saw the failure (for opened records, the event time).
 	FirstSeen time.Time `json:"firstSeen,omitzero"`
 	// CloseReason says why a closed record's finding went away (CloseResolved,
-	// CloseOutOfScope, CloseResourceGone, CloseReassessed, CloseNotAssessed); empty in other
-	// records, and in journals written before it was recorded.
+	// CloseOutOfScope, CloseResourceGone, CloseReassessed, CloseNotAssessed, CloseMoved); empty
+	// in other records, and in journals written before it was recorded.
 	CloseReason string `json:"closeReason,omitempty"`
 	// Reassessed, in a closed record whose CloseReason is CloseReassessed, says what changed
 	// since the last evaluation that reported the finding: "profile generation 3 -> 4 (spec
@@ -171,6 +171,9 @@ const (
 	// result there is NotAssessed: data it needs is missing, or past what the operator reads).
 	// Nothing says the failure ended: not a remediation.
 	CloseNotAssessed = "not-assessed"
+	// CloseMoved: the same evaluation opened a finding of the same check on the same resource
+	// under another container (a container renamed, its failure with it): not a remediation.
+	CloseMoved = "moved"
 )
 
 // CloseReason says why a finding an evaluation no longer reports went away, from what each
