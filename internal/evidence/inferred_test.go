@@ -27,20 +27,27 @@ func TestAClosingInferredAcrossAProfileOrCatalogueChangeWasNotRemediated(t *test
 		// laterSpec and laterCatalogue are what the attestation after the gap was judged under.
 		laterSpec      int64
 		laterCatalogue string
-		status, why    string
+		// notAssessed is how many of the check's results the attestation after the gap counts
+		// NotAssessed.
+		notAssessed int
+		status, why string
 	}{
 		"nothing changed": {laterSpec: 1, laterCatalogue: "2026.06.01", status: "closed-inferred"},
 		"the catalogue changed": {laterSpec: 1, laterCatalogue: "2026.09.01", status: "closed-reassessed",
 			why: "catalogue 2026.06.01 -> 2026.09.01"},
 		"the profile changed": {laterSpec: 2, laterCatalogue: "2026.06.01", status: "closed-reassessed",
 			why: "profile generation 1 -> 2 (spec bbbbbbbb -> cccccccc)"},
+		// A namespace admin pushed the Deployment past what the operator reads: the check could
+		// not decide it, and nothing says the failure ended.
+		"the check left the resource NotAssessed": {laterSpec: 1, laterCatalogue: "2026.06.01", notAssessed: 1, status: "closed-not-assessed"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", "api", ""), Check: "wl-privileged", Kind: "Deployment", Name: "api", FirstSeen: h(1)}
 			lost := journal.Interval{From: h(2), To: h(3), Reason: "records dropped", Dropped: 3}
 			population := &journal.AttestationBody{Criteria: []journal.CriterionState{{Criterion: "CC6.1", State: "Pass"}},
-				Checks: []journal.CheckPopulation{{Check: "wl-privileged", Count: 1, Population: 0}}, Populations: [][]string{{"Deployment/api"}}}
+				Checks: []journal.CheckPopulation{{Check: "wl-privileged", Count: 1, Population: 0, NotAssessed: tc.notAssessed}}, Populations: [][]string{{"Deployment/api"}}}
 			open := *population
+			open.Checks = []journal.CheckPopulation{{Check: "wl-privileged", Count: 1, Population: 0, Failed: 1}}
 			open.Criteria = []journal.CriterionState{{Criterion: "CC6.1", State: "Fail"}}
 			open.Open = []journal.Finding{f}
 			var recs []journal.Record

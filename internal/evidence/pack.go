@@ -1786,13 +1786,19 @@ func orUnknown(spec *journal.ProfileSpec) *journal.ProfileSpec {
 
 // inferredReason is why a finding an attestation no longer lists open went, as the operator
 // says in a closing record (journal.CloseReason); "" (not said) when the attestation records no
-// populations.
+// populations. Where the check left some of its results there NotAssessed (the attestation does
+// not say on which resources), the finding may be one of them, as the operator's closing would
+// say (journal.CloseNotAssessed): not a remediation.
 func inferredReason(f journal.Finding, checks []journal.CheckPopulation, lists [][]string) string {
 	i := slices.IndexFunc(checks, func(c journal.CheckPopulation) bool { return c.Check == f.Check })
 	if len(checks) == 0 || i >= 0 && checks[i].Count > 0 && checks[i].Population >= len(lists) {
 		return ""
 	}
-	return journal.CloseReason(f, checks, lists)
+	reason := journal.CloseReason(f, checks, lists)
+	if reason == journal.CloseResolved && checks[i].NotAssessed > 0 {
+		return journal.CloseNotAssessed
+	}
+	return reason
 }
 
 // finish closes what is still open at the end of the period and orders everything.
