@@ -254,7 +254,8 @@ func (h *journalHook) apply(r *journal.Record) {
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
 			c := r.Criterion
-			h.track(r.Profile, r.Namespace).criteria[c.Criterion] = journal.CriterionState{Criterion: c.Criterion, State: c.To, Unassessed: c.Unassessed}
+			h.track(r.Profile, r.Namespace).criteria[c.Criterion] = journal.CriterionState{Criterion: c.Criterion, State: c.To, Unassessed: c.Unassessed,
+				Undecided: c.Undecided}
 		}
 	case journal.ReportResult:
 		if r.Report != nil {

@@ -170,10 +170,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 
 	for _, c := range sum.Criteria {
 		id, state, unassessed := string(c.ID), string(c.Status), sum.UnassessedChecks(ev.Plan, c.ID)
-		if prev := t.criteria[id]; prev.State != state || !slices.Equal(prev.Unassessed, unassessed) {
+		undecided := sum.UndecidedChecks(ev.Plan, c.ID)
+		if prev := t.criteria[id]; prev.State != state || !slices.Equal(prev.Unassessed, unassessed) || !slices.Equal(prev.Undecided, undecided) {
 			recs = append(recs, journal.Record{Type: journal.CriterionChanged, Time: now, Profile: profile, Namespace: ns, Spec: judged.spec(),
-				Criterion: &journal.CriterionChange{Criterion: id, From: prev.State, To: state, Unassessed: unassessed}})
-			t.criteria[id] = journal.CriterionState{Criterion: id, State: state, Unassessed: unassessed}
+				Criterion: &journal.CriterionChange{Criterion: id, From: prev.State, To: state, Unassessed: unassessed, Undecided: undecided}})
+			t.criteria[id] = journal.CriterionState{Criterion: id, State: state, Unassessed: unassessed, Undecided: undecided}
 		}
 	}
 	if result := string(sum.State); t.result != result {

@@ -101,6 +101,15 @@ type CriterionStatus struct {
 	// +optional
 	UnassessedChecks int32 `json:"unassessedChecks,omitempty"`
 
+	// notAssessed is how many results of the checks counted in checks (those that assessed some
+	// resource) were NotAssessed: resources in scope the check could not decide (data it needs
+	// is missing, or past what the operator reads, which a namespace tenant can bring about by
+	// making a workload's command lines, env or a ConfigMap large and dense enough). The status
+	// rests on the resources that were decided: Pass with notAssessed above 0 means those
+	// resources were not shown to hold, and a failure hidden that way does not show as Fail.
+	// +optional
+	NotAssessed int32 `json:"notAssessed,omitempty"`
+
 	// failed is how many failing findings (without an exception) support this criterion.
 	// +optional
 	Failed int32 `json:"failed"`

@@ -923,6 +923,17 @@ func TestACriterionSaysHowManyOfItsChecksAssessedNothing(t *testing.T) {
 		if got := criterion(s, "CC8.1"); got.UnassessedChecks != 0 || s.UnassessedChecks(plan, "CC8.1") != nil {
 			t.Errorf("namespace %q: CC8.1 %+v, %q: no check of it is undecided", s.Namespace, got, s.UnassessedChecks(plan, "CC8.1"))
 		}
+		// But test-partly left worker (and, merged, api) undecided: the Pass rests on web alone.
+		want := int32(1)
+		if s.Namespace == "" {
+			want = 2
+		}
+		if got := criterion(s, "CC8.1"); got.NotAssessed != want || !slices.Equal(s.UndecidedChecks(plan, "CC8.1"), []string{"test-partly"}) {
+			t.Errorf("namespace %q: CC8.1 %+v, undecided checks %q: want %d results left NotAssessed by test-partly", s.Namespace, got, s.UndecidedChecks(plan, "CC8.1"), want)
+		}
+		if got := s.UndecidedChecks(plan, "CC7.1"); got != nil {
+			t.Errorf("namespace %q: CC7.1's undecided checks %q: test-undecided assessed nothing (unassessed, not undecided)", s.Namespace, got)
+		}
 	}
 	// A criterion none of whose checks has anything to judge counts none as unassessed.
 	if got := criterion(ev.Summary("empty"), "CC7.1"); got.Status != v1alpha1.CriterionNotAssessed || got.UnassessedChecks != 0 || ev.Summary("empty").UnassessedChecks(plan, "CC7.1") != nil {

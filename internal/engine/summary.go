@@ -72,6 +72,7 @@ func (s *Summary) finish(p *Plan) {
 			switch {
 			case t.assessed():
 				cs.Checks++
+				cs.NotAssessed += int32(t.notAssessed)
 			case t.unassessed():
 				cs.UnassessedChecks++
 			}
@@ -133,6 +134,20 @@ func (s *Summary) UnassessedChecks(p *Plan, id v1alpha1.Criterion) []string {
 	var ids []string
 	for _, c := range p.byCriterion[id] {
 		if s.tallies[c.index].unassessed() {
+			ids = append(ids, c.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// UndecidedChecks returns the IDs of the checks supporting criterion id that assessed some
+// resources in the summary and left others NotAssessed (the results CriterionStatus.NotAssessed
+// counts), sorted. p is the plan that made the summary.
+func (s *Summary) UndecidedChecks(p *Plan, id v1alpha1.Criterion) []string {
+	var ids []string
+	for _, c := range p.byCriterion[id] {
+		if t := s.tallies[c.index]; t.assessed() && t.notAssessed > 0 {
 			ids = append(ids, c.ID)
 		}
 	}

@@ -482,6 +482,10 @@ type Span struct {
 	// Unassessed are the checks supporting the criterion that assessed nothing over the span
 	// (every result NotAssessed), space-separated: the state does not rest on them.
 	Unassessed string
+	// Undecided are the checks supporting the criterion that assessed some resources but left
+	// others NotAssessed over the span, space-separated: the state rests on the resources they
+	// decided (a tenant can push a workload past what the operator reads, hiding its failure).
+	Undecided string
 	// Operator and Catalogue are the versions of the operator and of its check catalogue that
 	// stated the state ("" when the journal does not say, and for Unknown where no record
 	// states it): a verdict that changes with them may be an upgrade's, not the cluster's.
@@ -514,7 +518,7 @@ func (tl *Timeline) interruptedPass(next Span, at time.Time) bool {
 // same reports whether two spans say the same: the same state, resting on the same checks,
 // stated by the same versions, under the same profile version.
 func (s Span) same(o Span) bool {
-	return s.State == o.State && s.Unassessed == o.Unassessed && s.Operator == o.Operator && s.Catalogue == o.Catalogue &&
+	return s.State == o.State && s.Unassessed == o.Unassessed && s.Undecided == o.Undecided && s.Operator == o.Operator && s.Catalogue == o.Catalogue &&
 		s.ProfileGeneration == o.ProfileGeneration
 }
 
@@ -967,7 +971,7 @@ func (b *builder) read(r *record, line []byte) {
 			// criterion state for it): its criteria are no longer known, not still Pass.
 			for _, tl := range b.timelines {
 				if tl.Cluster == c && tl.Profile == r.Profile {
-					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", nil, nil, r.Time)
+					b.state(c, tl.Profile, tl.Namespace, tl.Criterion, "Unknown", nil, nil, nil, r.Time)
 				}
 			}
 		}
@@ -996,7 +1000,7 @@ func (b *builder) read(r *record, line []byte) {
 	case journal.CriterionChanged:
 		if r.Criterion != nil {
 			b.evaluatedAt(c, r.Profile, r.Namespace, r.Time)
-			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Spec, r.Time)
+			b.state(c, r.Profile, r.Namespace, r.Criterion.Criterion, r.Criterion.To, r.Criterion.Unassessed, r.Criterion.Undecided, r.Spec, r.Time)
 		}
 	case journal.Attestation:
 		b.attestation(c, r, line)
@@ -1403,7 +1407,7 @@ func (b *builder) exceptionRef(c, ns, ref string) *ExceptionRow {
 
 // state notes a criterion's state stated at at; spec is the profile's version it was judged
 // under (nil where the record does not say).
-func (b *builder) state(c, profile, ns, criterion, state string, unassessed []string, spec *journal.ProfileSpec, at time.Time) {
+func (b *builder) state(c, profile, ns, criterion, state string, unassessed, undecided []string, spec *journal.ProfileSpec, at time.Time) {
 	at = b.stated(at)
 	k := key(c, profile, ns, criterion)
 	tl, ok := b.timelines[k]
@@ -1422,7 +1426,7 @@ func (b *builder) state(c, profile, ns, criterion, state string, unassessed []st
 		tl.unconfirmed = append(tl.unconfirmed, Span{From: end, To: at})
 	}
 	tl.stated = latest(tl.stated, at)
-	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " ")}
+	next := Span{From: at, State: state, Unassessed: strings.Join(unassessed, " "), Undecided: strings.Join(undecided, " ")}
 	if b.run != nil {
 		next.Operator, next.Catalogue = b.run.Version, b.run.Catalogue
 	}
@@ -1658,7 +1662,7 @@ func (b *builder) attestation(c string, r *record, line []byte) {
 		cov.days[d] = true
 	}
 	for _, cs := range a.Criteria {
-		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, r.Spec, r.Time)
+		b.state(c, r.Profile, r.Namespace, cs.Criterion, cs.State, cs.Unassessed, cs.Undecided, r.Spec, r.Time)
 	}
 	if !a.Evaluated.IsZero() && a.EvaluationInterval > 0 {
 		every := time.Duration(a.EvaluationInterval) * time.Second
@@ -2200,11 +2204,11 @@ func (p *Pack) writeGaps(w io.Writer) error {
 func (p *Pack) writeCriteria(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "profile", "namespace", "criterion", "from", "to", "state", "unassessed_checks", "operator_version", "catalogue_version", "profile_generation",
-		"pass_interruptions", "pass_hours"})
+		"pass_interruptions", "pass_hours", "undecided_checks"})
 	for _, tl := range p.Timelines {
 		for _, s := range tl.Spans {
 			cw.Write([]string{tl.Cluster, tl.Profile, tl.Namespace, tl.Criterion, ts(s.From), ts(s.To), s.State, s.Unassessed, s.Operator, s.Catalogue, s.ProfileGeneration,
-				strconv.Itoa(s.PassInterruptions), hours(s.PassFor)})
+				strconv.Itoa(s.PassInterruptions), hours(s.PassFor), s.Undecided})
 		}
 	}
 	cw.Flush()

@@ -54,6 +54,49 @@ func TestCriteriaSayWhichChecksAssessedNothing(t *testing.T) {
 	}
 }
 
+// A namespace tenant can push a workload past what the operator reads (a command line dense
+// with gitleaks' keywords hiding a token): sec-literal-env-credentials is NotAssessed there and
+// Pass on the tenant's other workloads, so CC6.1 reads Pass. criteria.csv said "CC6.1 Pass" with
+// nothing to tell that interval from one where every resource was decided; each span now names
+// the checks that left some resources undecided (undecided_checks), a change of that list alone
+// begins a span, and attestations carry it across a gap.
+func TestCriteriaSayWhichChecksLeftResourcesUndecided(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	change := func(at time.Time, state string, undecided ...string) journal.Record {
+		r := changed(at, "CC6.1", state)
+		r.Criterion.Undecided = undecided
+		return r
+	}
+	stopped := journal.Interval{From: h(6), To: h(8), Reason: "upgrade"}
+	recs := []journal.Record{
+		change(h(1), "Fail"),
+		change(h(3), "Pass", "sec-literal-env-credentials"), // the token hidden, not removed
+		{Type: journal.OperatorStopped, Time: h(6)},
+		{Type: journal.ObservationGap, Time: h(8), Interval: &stopped},
+		attested(h(8.5), journal.CriterionState{Criterion: "CC6.1", State: "Pass", Undecided: []string{"sec-literal-env-credentials"}}),
+		change(h(10), "Pass"), // the command line shortened: every resource decided, and passing
+	}
+	recs = append(recs, heartbeats(t0, h(6))...)
+	recs = append(recs, heartbeats(h(8), h(12))...)
+	out := buildPack(t, journalOf(t, recs...), t0, h(12))
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "criteria.csv")) {
+		got = append(got, strings.Join([]string{r["from"], r["to"], r["state"], r["undecided_checks"]}, " "))
+	}
+	want := []string{
+		ts(t0) + " " + ts(h(1)) + " Unknown ",
+		ts(h(1)) + " " + ts(h(3)) + " Fail ",
+		ts(h(3)) + " " + ts(h(6)) + " Pass sec-literal-env-credentials",
+		ts(h(6)) + " " + ts(h(8.5)) + " Unknown ",
+		ts(h(8.5)) + " " + ts(h(10)) + " Pass sec-literal-env-credentials",
+		ts(h(10)) + " " + ts(h(12)) + " Pass ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (from to state undecided_checks):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // The operator ran and the journal's heartbeats and daily attestations went on, but one
 // profile's evaluations had stopped without failing (its reconciler stuck: a deadlock, an API
 // call that never returns; a failing evaluation already records Unknown): each attestation

@@ -302,6 +302,12 @@ type CriterionChange struct {
 	// only. A change of this list alone is a change too (From equals To then). Journals written
 	// before it was recorded do not say.
 	Unassessed []string `json:"unassessed,omitempty"`
+	// Undecided are the enabled checks supporting the criterion that assessed some resources
+	// but left others NotAssessed (data they need missing, or past what the operator reads,
+	// which a namespace tenant can bring about), sorted: To rests on the resources decided, and
+	// a failure hidden that way does not show. A change of this list alone is a change too.
+	// Journals written before it was recorded do not say.
+	Undecided []string `json:"undecided,omitempty"`
 }
 
 // AttestationBody states, at a moment, each criterion's state and the population each check
@@ -342,8 +348,10 @@ func StaleAfter(interval time.Duration) time.Duration {
 type CriterionState struct {
 	Criterion string `json:"criterion"`
 	State     string `json:"state"`
-	// Unassessed are the checks the state does not rest on, as in CriterionChange.
+	// Unassessed are the checks the state does not rest on, and Undecided those that left some
+	// resources undecided, as in CriterionChange.
 	Unassessed []string `json:"unassessed,omitempty"`
+	Undecided  []string `json:"undecided,omitempty"`
 }
 
 // CheckPopulation is what one check evaluated: how many resources, the SHA-256 of their sorted

@@ -256,7 +256,8 @@ func statusTable(w io.Writer, e *Env, reports []v1alpha1.ComplianceReport, width
 }
 
 // criteriaCell is each criterion's state, compactly: the failing, excepted and not assessed
-// criteria by ID, then how many pass and which of those rest on some of their checks only ("9
+// criteria by ID, then how many pass and which of those rest on some of their checks or
+// resources only ("9
 // fail: CC6.1 CC6.3 ...; 2 pass (1 partly assessed: CC7.1)"), so that what matters survives when
 // the terminal cuts the cell.
 func criteriaCell(cs []v1alpha1.CriterionStatus) string {
@@ -264,7 +265,7 @@ func criteriaCell(cs []v1alpha1.CriterionStatus) string {
 	var partly []string // the passes some of whose checks assessed nothing: they rest on the others only
 	for _, c := range cs {
 		ids[c.Status] = append(ids[c.Status], string(c.ID))
-		if c.Status == v1alpha1.CriterionPass && c.UnassessedChecks > 0 {
+		if c.Status == v1alpha1.CriterionPass && (c.UnassessedChecks > 0 || c.NotAssessed > 0) {
 			partly = append(partly, string(c.ID))
 		}
 	}
@@ -311,14 +312,14 @@ func findingCounts(s v1alpha1.ReportSummary) string {
 // soc2_operator_criterion_status says: they are its last evaluation's, shown beside it.
 func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 	fmt.Fprintf(w, "Criteria of %s/%s (profile %s):\n", r.Namespace, r.Name, r.Spec.Profile)
-	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "EXCEPTED", "TITLE"}, Flex: 6, MinColumn: 6}
+	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "EXCEPTED", "UNDECIDED", "TITLE"}, Flex: 7, MinColumn: 6}
 	stale := staleCondition(*r) != nil
 	for _, c := range r.Status.Criteria {
 		status := string(c.Status)
 		if stale {
 			status = "Unknown (" + status + " at the last evaluation)"
 		}
-		t.Add(string(c.ID), status, fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), c.Title)
+		t.Add(string(c.ID), status, fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), fmt.Sprint(c.NotAssessed), c.Title)
 	}
 	if len(r.Status.Criteria) == 0 {
 		fmt.Fprintln(w, "  (none yet: the operator has not evaluated this namespace)")

@@ -44,12 +44,12 @@ func writeTable(w io.Writer, rep *Report) error {
 	}
 
 	fmt.Fprintln(w)
-	if err := writeWrapped(w, width, "By criterion: CHECKS counts the enabled checks that assessed a resource, UNASSESSED those that had resources but could assess none (a Pass rests on the others); FAILING and EXCEPTED count findings."); err != nil {
+	if err := writeWrapped(w, width, "By criterion: CHECKS counts the enabled checks that assessed a resource, UNASSESSED those that had resources but could assess none (a Pass rests on the others); FAILING and EXCEPTED count findings, UNDECIDED the results of the other checks left NotAssessed (a Pass rests on the resources decided)."); err != nil {
 		return err
 	}
-	ct := termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILING", "EXCEPTED", "TITLE"}, Flex: 6}
+	ct := termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILING", "EXCEPTED", "UNDECIDED", "TITLE"}, Flex: 7}
 	for _, c := range rep.Criteria {
-		ct.Add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.UnassessedChecks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), c.Title)
+		ct.Add(string(c.ID), string(c.Status), strconv.Itoa(int(c.Checks)), strconv.Itoa(int(c.UnassessedChecks)), strconv.Itoa(int(c.Failed)), strconv.Itoa(int(c.Excepted)), strconv.Itoa(int(c.NotAssessed)), c.Title)
 	}
 	if err := ct.Write(w, width); err != nil {
 		return err

@@ -53,7 +53,8 @@ func (s CacheSource) Profiles(ctx context.Context) ([]v1alpha1.ComplianceProfile
 // criterionRow counts, for one criterion of one profile, the visible namespaces in each state.
 // Unknown counts the stale reports: their criteria are those of an evaluation that is overdue or
 // could not be written, not a current state. PassPartly counts the passes that rest on some of
-// the criterion's checks only (unassessedChecks: the others could assess nothing).
+// the criterion's checks only (unassessedChecks: the others could assess nothing) or on some of
+// the resources only (notAssessed: its checks could not decide the others).
 type criterionRow struct {
 	ID, Title                                  string
 	Pass, Fail, Excepted, NotAssessed, Unknown int
@@ -171,7 +172,7 @@ func overview(reports []*v1alpha1.ComplianceReport) []*profileView {
 				row.Unknown++
 			case c.Status == v1alpha1.CriterionPass:
 				row.Pass++
-				if c.UnassessedChecks > 0 {
+				if c.UnassessedChecks > 0 || c.NotAssessed > 0 {
 					row.PassPartly++
 				}
 			case c.Status == v1alpha1.CriterionFail:
