@@ -46,7 +46,9 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // kept as stand-ins, with what sec-literal-env-credentials found in them
 // (checks.ReduceEnvValues): a tenant decides how long they are too; a workload whose command
 // lines take more than 2 KiB is marked there too, and sec-literal-env-credentials reads them
-// with gitleaks' rules within a bound of their work at each evaluation. Secrets are never
+// with gitleaks' rules within a bound of their work at each evaluation. The long command
+// lines and env values left are kept once for all the workloads that hold them, a Deployment,
+// its ReplicaSets and their Pods (checks.ShareCommandLines). Secrets are never
 // cached: no check reads them and the operator has no permission to.
 func CacheOptions() cache.Options {
 	return cache.Options{
@@ -106,6 +108,7 @@ func stripObject(in any) (any, error) {
 				// (engine.StaleAppliedThrough), and the API server bounds the annotation to
 				// 256 KiB, not the spec's 1.5 MiB.
 				checks.ReduceEnvValues(obj)
+				checks.ShareCommandLines(obj)
 				return in, nil
 			}
 			// The key stays, with an empty value: a custom check may ask whether the object
@@ -121,6 +124,9 @@ func stripObject(in any) (any, error) {
 	// A workload's long env values: a tenant decides how long they are
 	// (checks.ReduceEnvValues).
 	checks.ReduceEnvValues(obj)
+	// What is left of its command lines and env values, once for the workload, its
+	// ReplicaSets and their Pods (checks.ShareCommandLines).
+	checks.ShareCommandLines(obj)
 	return in, nil
 }
 
