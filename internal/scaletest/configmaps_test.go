@@ -79,6 +79,13 @@ func measureTenantConfigMaps(b *testing.B) *configMapsMeasure {
 // count objects (made by make) and then a ConfigMap that holds a credential, once the
 // namespace's report fails that one.
 func measureTenantObjects(b *testing.B, count int, what string, make func(ns string, i int) client.Object) *configMapsMeasure {
+	return measureTenantCreated(b, count, what, func(ctx context.Context, k8s client.Client, ns string, i int) error {
+		return k8s.Create(ctx, make(ns, i))
+	})
+}
+
+// measureTenantCreated is measureTenantObjects with the tenant's i-th objects created by create.
+func measureTenantCreated(b *testing.B, count int, what string, create func(ctx context.Context, k8s client.Client, ns string, i int) error) *configMapsMeasure {
 	ctx := context.Background()
 	bin, err := testenv.BuildOperator()
 	if err != nil {
@@ -149,7 +156,7 @@ func measureTenantObjects(b *testing.B, count int, what string, make func(ns str
 
 	start := time.Now()
 	for i := range count {
-		if err := k8s.Create(ctx, make(ns, i)); err != nil {
+		if err := create(ctx, k8s, ns, i); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -395,21 +402,94 @@ func BenchmarkOperatorBesideTenantArgs(b *testing.B) {
 	argsOnce.Do(func() {
 		count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
 		argsResult = measureTenantObjects(b, count, "Deployments with 500 KiB of args", func(ns string, i int) client.Object {
-			var args []string
-			for j := range 64 {
-				args = append(args, strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000))
-			}
-			labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
-			return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
-				Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Command: []string{"/web"}, Args: args}}}}}}
+			return argsDeployment(ns, i, func(j int) string { return strings.Repeat(strconv.Itoa((i+j)%10)+" ", 4000) })
 		})
 	})
 	reportTenantEnv(b, argsResult)
 }
 
+// argsDeployment is the i-th Deployment of BenchmarkOperatorBesideTenantArgs, its j-th argument
+// arg(j).
+func argsDeployment(ns string, i int, arg func(j int) string) *appsv1.Deployment {
+	var args []string
+	for j := range 64 {
+		args = append(args, arg(j))
+	}
+	labels := map[string]string{"app": fmt.Sprintf("web-%d", i)}
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("web-%d", i)},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1.0", Command: []string{"/web"}, Args: args}}}}}}
+}
+
+// distinctArg is an argument of 8000 bytes no other Deployment i or argument j holds.
+func distinctArg(i, j int) string {
+	return fmt.Sprintf("%04d-%02d ", i, j) + strings.Repeat(strconv.Itoa((i+j)%10)+" ", 3996)
+}
+
+// BenchmarkOperatorBesideTenantArgsDistinct is BenchmarkOperatorBesideTenantArgs with every
+// argument of every Deployment a text of its own: the operator's cache shares the bytes of
+// equal command lines among the objects that hold them (checks.ShareCommandLines), which the
+// repeated text of BenchmarkOperatorBesideTenantArgs (10 distinct arguments in all) measures,
+// not a tenant's text written anew for each Deployment.
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantArgsDistinct -benchtime 1x
+func BenchmarkOperatorBesideTenantArgsDistinct(b *testing.B) {
+	argsDistinctOnce.Do(func() {
+		count := envInt("SOC2_SCALE_DEPLOYMENTS", 100)
+		argsDistinctResult = measureTenantObjects(b, count, "Deployments with 500 KiB of args of their own", func(ns string, i int) client.Object {
+			return argsDeployment(ns, i, func(j int) string { return distinctArg(i, j) })
+		})
+	})
+	reportTenantEnv(b, argsDistinctResult)
+}
+
+// BenchmarkOperatorBesideTenantArgsReplicated is BenchmarkOperatorBesideTenantArgsDistinct
+// with each Deployment's ReplicaSet and its SOC2_SCALE_REPLICAS Pods (default 3) beside it, as
+// a cluster's controllers make them (envtest runs none: the benchmark creates them, owned as
+// the controllers own them), for SOC2_SCALE_DEPLOYMENTS Deployments (default 20): each holds
+// the Deployment's 500 KiB of args again. heap-per-deployment-KiB is per Deployment with its
+// ReplicaSet and Pods.
+//
+//	go test ./internal/scaletest -run '^$' -bench OperatorBesideTenantArgsReplicated -benchtime 1x
+func BenchmarkOperatorBesideTenantArgsReplicated(b *testing.B) {
+	argsReplicatedOnce.Do(func() {
+		count := envInt("SOC2_SCALE_DEPLOYMENTS", 20)
+		replicas := envInt("SOC2_SCALE_REPLICAS", 3)
+		what := fmt.Sprintf("Deployments with 500 KiB of args of their own, each with a ReplicaSet and %d Pods", replicas)
+		argsReplicatedResult = measureTenantCreated(b, count, what, func(ctx context.Context, k8s client.Client, ns string, i int) error {
+			d := argsDeployment(ns, i, func(j int) string { return distinctArg(i, j) })
+			if err := k8s.Create(ctx, d); err != nil {
+				return err
+			}
+			owner := func(kind, name string, uid types.UID) []metav1.OwnerReference {
+				yes := true
+				return []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: &yes}}
+			}
+			rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: d.Name + "-5d8f9c", Labels: d.Spec.Template.Labels,
+				OwnerReferences: owner("Deployment", d.Name, d.UID)},
+				Spec: appsv1.ReplicaSetSpec{Selector: d.Spec.Selector, Template: d.Spec.Template}}
+			if err := k8s.Create(ctx, rs); err != nil {
+				return err
+			}
+			for r := range replicas {
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", rs.Name, r), Labels: d.Spec.Template.Labels,
+					OwnerReferences: owner("ReplicaSet", rs.Name, rs.UID)}, Spec: d.Spec.Template.Spec}
+				if err := k8s.Create(ctx, pod); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	reportTenantEnv(b, argsReplicatedResult)
+}
+
 var (
-	argsOnce   sync.Once
-	argsResult *configMapsMeasure
+	argsOnce             sync.Once
+	argsResult           *configMapsMeasure
+	argsDistinctOnce     sync.Once
+	argsDistinctResult   *configMapsMeasure
+	argsReplicatedOnce   sync.Once
+	argsReplicatedResult *configMapsMeasure
 )
