@@ -38,7 +38,7 @@ func TestCacheKeepsADeploymentsCommandLinesOnce(t *testing.T) {
 	}
 	args = append(args, "--db-password=Orders-2024-x9Kq")
 	d := argvDeployment(ns, "web", args)
-	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "BANNER", Value: strings.Repeat("welcome ", 100)}}
+	d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "BANNER", Value: strings.Repeat("welcome ", 200)}}
 	whole := d.DeepCopy()
 	if err := k8s.Create(ctx, d); err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestCacheKeepsADeploymentsCommandLinesOnce(t *testing.T) {
 			t.Fatalf("the cached %s's args are not the Deployment's", kind)
 		}
 		for j, a := range c.Args {
-			if len(a) >= 256 && unsafe.StringData(a) != unsafe.StringData(containers[0].Args[j]) {
+			if len(a) >= 1<<10 && unsafe.StringData(a) != unsafe.StringData(containers[0].Args[j]) {
 				t.Errorf("the cached %s holds a copy of the Deployment's args[%d] (%d bytes), not the same bytes", kind, j, len(a))
 			}
 		}

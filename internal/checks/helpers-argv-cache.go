@@ -8,9 +8,10 @@ import (
 )
 
 // sharedFrom is the length from which the operator's cache shares the bytes of equal command
-// lines and env values among the workloads it holds (ShareCommandLines): below it, an entry of
-// the table costs about as much as the string.
-const sharedFrom = 256
+// lines and env values among the workloads it holds (ShareCommandLines): an entry of the table
+// costs some 40 to 60 bytes (a map slot and the runtime's weak handle), which a tenant's text
+// written anew in each object adds to what it takes, at most 6% from here.
+const sharedFrom = 1 << 10
 
 var sharedText = intern.New(sharedFrom)
 

@@ -5,8 +5,7 @@ package intern
 
 import (
 	"hash/maphash"
-	"runtime"
-	"slices"
+	"maps"
 	"strings"
 	"sync"
 	"unsafe"
@@ -21,8 +20,12 @@ type Strings struct {
 	mu   sync.Mutex
 	// held are the strings shared, by their hash (a seed drawn at random: no one outside the
 	// process can choose strings that collide), each as a weak pointer to its bytes and its
-	// length: the table keeps none of them alive.
-	held map[uint64][]held
+	// length: the table keeps none of them alive. Of a string whose hash another holds, the
+	// bytes are not shared.
+	held map[uint64]held
+	// swept is how many entries held had when those whose bytes are gone were last dropped:
+	// they are dropped again once it holds twice as many, which costs each entry added O(1).
+	swept int
 }
 
 type held struct {
@@ -31,11 +34,10 @@ type held struct {
 }
 
 // New is a table of the strings of min bytes or more (shorter ones are not worth an entry,
-// which takes about a hundred bytes with the runtime's weak handle and cleanup), and never of
-// those under 16 bytes, which the runtime may allocate several to a block and so never free
-// one by one.
+// which takes about 60 bytes with the runtime's weak handle), and never of those under 16
+// bytes, which the runtime may allocate several to a block and so never free one by one.
 func New(min int) *Strings {
-	return &Strings{min: max(min, 16), seed: maphash.MakeSeed(), held: map[uint64][]held{}}
+	return &Strings{min: max(min, 16), seed: maphash.MakeSeed(), held: map[uint64]held{}}
 }
 
 // Of is s, or a string equal to it whose bytes an earlier call returned and something still
@@ -48,46 +50,37 @@ func (t *Strings) Of(s string) string {
 	h := maphash.String(t.seed, s)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, e := range t.held[h] {
-		if e.n != len(s) {
-			continue
-		}
+	if e, ok := t.held[h]; ok {
 		// The pointer Value returns keeps the bytes alive while they are compared, and in the
 		// string returned after.
-		if p := e.bytes.Value(); p != nil {
+		p := e.bytes.Value()
+		if p != nil {
 			if shared := unsafe.String(p, e.n); shared == s {
 				return shared
 			}
+			return s // another string of the same hash, which keeps its entry
 		}
+	}
+	if len(t.held) >= 2*max(t.swept, 1024) {
+		maps.DeleteFunc(t.held, func(_ uint64, e held) bool { return e.bytes.Value() == nil })
+		t.swept = len(t.held)
 	}
 	// A copy of its own: s may be a part of a larger allocation (a decoder's buffer) that the
 	// table's weak pointer, to the start of an allocation, would not follow.
 	own := strings.Clone(s)
-	p := unsafe.StringData(own)
-	t.held[h] = append(t.held[h], held{bytes: weak.Make(p), n: len(own)})
-	runtime.AddCleanup(p, t.forget, h)
+	t.held[h] = held{bytes: weak.Make(unsafe.StringData(own)), n: len(own)}
 	return own
 }
 
-// forget drops the entries under hash h whose bytes are gone.
-func (t *Strings) forget(h uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	left := slices.DeleteFunc(t.held[h], func(e held) bool { return e.bytes.Value() == nil })
-	if len(left) == 0 {
-		delete(t.held, h)
-	} else {
-		t.held[h] = left
-	}
-}
-
-// Len is the number of strings in the table: those something may still hold.
+// Len is the number of strings in the table that something still holds.
 func (t *Strings) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
-	for _, es := range t.held {
-		n += len(es)
+	for _, e := range t.held {
+		if e.bytes.Value() != nil {
+			n++
+		}
 	}
 	return n
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -77,4 +78,49 @@ func FuzzOf(f *testing.F) {
 			t.Fatalf("equal strings of %d bytes do not share their bytes", len(a))
 		}
 	})
+}
+
+// TestOfSweepsWhatNothingHolds: the entries of strings nothing holds any more are dropped as
+// the table grows, so it holds about twice the strings alive at most, whatever went before.
+func TestOfSweepsWhatNothingHolds(t *testing.T) {
+	tab := New(16)
+	for round := range 20 {
+		func() {
+			for i := range 3000 {
+				_ = tab.Of(fmt.Sprintf("round %02d string %06d", round, i))
+			}
+		}()
+		runtime.GC()
+	}
+	tab.mu.Lock()
+	n := len(tab.held)
+	tab.mu.Unlock()
+	if n > 2*1024+3000 {
+		t.Errorf("the table holds %d entries after 20 rounds of 3,000 strings nothing holds", n)
+	}
+}
+
+// TestOfConcurrent: the informers' transforms call Of at once (run with -race).
+func TestOfConcurrent(t *testing.T) {
+	tab := New(16)
+	var wg sync.WaitGroup
+	got := make([][]string, 4)
+	for g := range got {
+		wg.Go(func() {
+			for i := range 500 {
+				got[g] = append(got[g], tab.Of(long(100+i%50, "z")))
+			}
+		})
+	}
+	wg.Wait()
+	for g := range got {
+		for i, s := range got[g] {
+			if s != long(100+i%50, "z") {
+				t.Fatalf("goroutine %d got another string", g)
+			}
+			if unsafe.StringData(s) != unsafe.StringData(got[0][i]) {
+				t.Errorf("goroutines %d and 0 hold copies of an equal string", g)
+			}
+		}
+	}
 }
