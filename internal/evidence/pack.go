@@ -845,6 +845,14 @@ func (b *builder) read(r *record, line []byte) {
 		b.gap(b.cluster, r)
 		return
 	}
+	if r.Type == journal.ObservationGap && !r.Time.Before(b.opts.To) && r.Interval != nil && r.Interval.From.Before(b.opts.To) {
+		// The time from the journal's last record to a restart, said by the operator that
+		// started after the period (in a segment that also holds records of the period, such as
+		// an exception created while none ran): a gap of the period, with its reason (a rewind,
+		// records deleted), not a silence no record explains.
+		b.gap(b.cluster, r)
+		return
+	}
 	if r.Type == journal.ObservationGap && r.Time.Before(b.opts.From) && r.Interval != nil && r.Interval.To.After(b.opts.From) {
 		// A leader whose clock was behind the journal's last record when it started (builder.tick)
 		// dated its gap, from its start to that record, before the period: the part in the
