@@ -49,3 +49,44 @@ func TestAnEventDatedRecordDoesNotCoverThePeriodsEnd(t *testing.T) {
 		t.Errorf("the period up to the operator's last heartbeat: %v %v", res.Problems, err)
 	}
 }
+
+// An operator released before exceptions deleted under a finalizer were journaled revoked
+// (68ac8ba6) journaled such an exception expired, dated at its expiry: a date the namespace
+// admin chose, here two years ahead. `evidence verify` named the journal's segment `future` ("the
+// writer's clock was ahead"), exit 1, for every period verified until that date, though the
+// operator's own clock never ran ahead: a namespace admin chose whether the journal verified.
+// Likewise an exception's creation time, from the API server's clock, not the writer's. Only
+// the records the operator dates as it writes them (DatedAsWritten) say where its clock was.
+func TestAnEventDatedRecordDoesNotMakeTheWritersClockAhead(t *testing.T) {
+	ctx := context.Background()
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	expires := t0.AddDate(2, 0, 0)
+	store := writeSegments(t,
+		beats(t0, h(5)),
+		append(beats(h(5).Add(10*time.Minute), h(10)),
+			Record{Type: ExceptionExpired, Time: expires, Profile: "soc2", Namespace: "team-a", Exception: &Exception{Name: "waive-priv", Expires: expires}}),
+	)
+	now := func() time.Time { return h(10).Add(5 * time.Minute) }
+	res, err := Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0, To: h(10), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Errorf("heartbeats up to %s, verified at %s, an exception's expiry journaled at %s: want no problem, got %v (%s)",
+			stamp(h(10)), stamp(now()), stamp(expires), res.Problems, res.Summary())
+	}
+	// A heartbeat dated ahead in the same chain is still the writer's clock ahead.
+	store = writeSegments(t,
+		beats(t0, h(5)),
+		append(beats(h(5).Add(10*time.Minute), h(10)),
+			Record{Type: ExceptionExpired, Time: expires, Profile: "soc2", Namespace: "team-a", Exception: &Exception{Name: "waive-priv", Expires: expires}},
+			Record{Type: OperatorHeartbeat, Time: h(12)}),
+	)
+	res, err = Scan(ctx, store, ScanOptions{Cluster: "prod", From: t0, To: h(10), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Kind != ProblemFuture || res.Problems[0].Seq != 2 || !strings.Contains(res.Problems[0].Detail, stamp(h(12))) {
+		t.Errorf("a heartbeat dated %s, verified at %s: want one future problem naming segment 2 and that time, got %v (%s)", stamp(h(12)), stamp(now()), res.Problems, res.Summary())
+	}
+}

@@ -290,8 +290,20 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// end of the period (and the segments between, of the operator that journaled it after the
 	// period, are in the window too, with records after the period's end).
 	var observedTo time.Time
+	// ahead is the first segment holding a record the operator dated as it wrote it after now
+	// (beyond the slack), aheadTo the latest such time in it. A record dated with an event's
+	// time (an exception's expiry, as operators before 68ac8ba6 journaled it; a creation time
+	// from the API server's clock) says nothing of the writer's clock.
+	var ahead SegmentRef
+	var aheadTo time.Time
 	read := func(line []byte) (RecordHead, error) {
 		h, err := decode(line)
+		if err == nil && DatedAsWritten(h.Type) && h.Time.After(now.Add(CoverageSlack)) && (ahead.Key == "" || ahead.Seq == reading.Seq) {
+			ahead = reading
+			if h.Time.After(aheadTo) {
+				aheadTo = h.Time
+			}
+		}
 		if err == nil && DatedAsWritten(h.Type) && !h.Time.After(end) && h.Time.After(observedTo) {
 			observedTo = h.Time
 		}
@@ -433,14 +445,12 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 			window = refs[lo:hi]
 		}
 	}
-	// A record dated after now was not observed then: the writer's clock was ahead (by more
-	// than the slack coverage allows), and its times cover what nobody observed.
-	for _, ref := range window {
-		if ref.Last.After(now.Add(CoverageSlack)) {
-			problem(ref.Name, ref.Seq, ProblemFuture, "records dated up to %s, after the time of verification %s: the writer's clock was ahead (or this one's is behind), and the journal's times are not when things were observed",
-				stamp(ref.Last), stamp(now))
-			break
-		}
+	// A record the operator dated as it wrote it after now was not observed then: the writer's
+	// clock was ahead (by more than the slack coverage allows), and its times cover what nobody
+	// observed.
+	if ahead.Key != "" {
+		problem(ahead.Name, ahead.Seq, ProblemFuture, "records dated up to %s, after the time of verification %s: the writer's clock was ahead (or this one's is behind), and the journal's times are not when things were observed",
+			stamp(aheadTo), stamp(now))
 	}
 	if ml, ok := store.(ModTimeLister); ok && len(stored) > 0 {
 		mods, err := ml.ListModTimes(ctx, segmentsPrefix(opts.Cluster))
