@@ -90,3 +90,41 @@ func TestAnEventDatedRecordDoesNotMakeTheWritersClockAhead(t *testing.T) {
 		t.Errorf("a heartbeat dated %s, verified at %s: want one future problem naming segment 2 and that time, got %v (%s)", stamp(h(12)), stamp(now()), res.Problems, res.Summary())
 	}
 }
+
+// The same journal of an operator built before 68ac8ba6, its last segment holding an exception
+// expired dated at the expiry the namespace admin chose, two years ahead. The next operator,
+// started an hour after the last heartbeat, took that expiry for the journal's last record: it
+// waited 20 minutes for its clock to pass it (journaling nothing, its evaluations' reports held
+// back meanwhile), then journaled an observation.gap from its start to that expiry ("this
+// operator's clock was 17519h0m0s behind"), which the evidence pack reads as two years nobody
+// observed, everything the operator states until then read as stated at its end; and the
+// state it restored was of the two attestation intervals before that expiry, none. Only the
+// records the operator dated as it wrote them say where the journal's clock was.
+func TestAnEventDatedRecordIsNotTheJournalsLastRecordForTheNextOperator(t *testing.T) {
+	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
+	expires := t0.AddDate(2, 0, 0)
+	store := writeSegments(t,
+		append(beats(t0, h(10)),
+			Record{Type: ExceptionExpired, Time: expires, Profile: "soc2", Namespace: "team-a", Exception: &Exception{Name: "waive-priv", Expires: expires}}),
+	)
+	clock := &fakeNow{t: h(11)}
+	q, _ := NewQueue(QueueOptions{Store: store, Cluster: "prod", Now: clock.Now, FlushInterval: 10 * time.Millisecond, Identity: "pod-b"})
+	var restoredFrom time.Time
+	q.SetRestore(func(_ context.Context, _ Store, w *Writer) error {
+		restoredFrom = w.Last()
+		return nil
+	})
+	runQueue(t, q)() // fails when the journal is not opened within 10 s
+	if !restoredFrom.Equal(h(10)) {
+		t.Errorf("the state was restored back from the journal's last record at %s, want the last heartbeat's %s", stamp(restoredFrom), stamp(h(10)))
+	}
+	var gaps []string
+	for _, r := range allRecords(t, store) {
+		if r.Type == ObservationGap {
+			gaps = append(gaps, stamp(r.Interval.From)+" "+stamp(r.Interval.To))
+		}
+	}
+	if want := stamp(h(10)) + " " + stamp(h(11)); strings.Join(gaps, "\n") != want {
+		t.Errorf("observation gaps:\n%s\nwant the hour from the last heartbeat to the start: %s", strings.Join(gaps, "\n"), want)
+	}
+}

@@ -38,13 +38,15 @@ type WriterOptions struct {
 // failover) never fork it: a segment is created only if its name is new, and the loser reloads
 // the tail, drops the records already written and retries.
 type Writer struct {
-	store  Store
-	opts   WriterOptions
-	seq    uint64
-	prev   string
-	last   time.Time
-	recent [][]string
-	seen   map[string]struct{}
+	store Store
+	opts  WriterOptions
+	seq   uint64
+	prev  string
+	// last is the time of the latest record the operator dated as it wrote it (DatedAsWritten)
+	// in what the writer read or wrote, lastAny of any record (Last: when there is none such).
+	last, lastAny time.Time
+	recent        [][]string
+	seen          map[string]struct{}
 	// written counts the records this writer appended.
 	written int
 	// lost are this writer's segments that lost a race for their sequence number.
@@ -79,9 +81,29 @@ func ValidateClusterName(name string) error {
 	return nil
 }
 
-// Last is the time of the latest record in the chain (zero for an empty chain): after a restart
-// it is the start of the interval nobody observed.
-func (w *Writer) Last() time.Time { return w.last }
+// Last is the time of the latest record in the chain the operator dated as it wrote it
+// (DatedAsWritten: a heartbeat, its start or stop, an evaluation's states), or, where the
+// segments read hold none, of the latest record (zero for an empty chain): after a restart it is
+// the start of the interval nobody observed, and a new leader's clock must pass it. A record
+// dated with an event's time (an exception's expiry, which operators built before 68ac8ba6
+// journaled as the namespace admin chose it, years ahead; a creation time from the API
+// server's clock) says nothing of when the journal was written.
+func (w *Writer) Last() time.Time {
+	if w.last.IsZero() {
+		return w.lastAny
+	}
+	return w.last
+}
+
+// note notes a record's time as read or written (Last).
+func (w *Writer) note(typ Type, t time.Time) {
+	if DatedAsWritten(typ) && t.After(w.last) {
+		w.last = t
+	}
+	if t.After(w.lastAny) {
+		w.lastAny = t
+	}
+}
 
 // Written is the number of records this writer appended (duplicates left out).
 func (w *Writer) Written() int { return w.written }
@@ -114,14 +136,15 @@ func (w *Writer) catchUp(ctx context.Context) error {
 		}
 		var ids []string
 		digest, h, err := readSegment(ctx, w.store, ref, func(rec []byte) error {
-			id, t, err := peekIDTime(rec)
+			rh, err := peekHead(rec)
 			if err != nil {
-				return err
+				return fmt.Errorf("not a JSON record: %w", err)
 			}
-			ids = append(ids, id)
-			if t.After(w.last) {
-				w.last = t
+			if rh.ID == "" {
+				return errors.New("record without an id")
 			}
+			ids = append(ids, rh.ID)
+			w.note(rh.Type, rh.Time)
 			return nil
 		})
 		if err != nil {
@@ -259,8 +282,8 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 		}
 		w.seq, w.prev = seq, digest
 		w.written += len(fresh)
-		if h.Last.After(w.last) {
-			w.last = h.Last
+		for _, r := range fresh {
+			w.note(r.Type, r.Time)
 		}
 		w.remember(ids)
 		return nil
