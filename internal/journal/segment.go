@@ -34,6 +34,14 @@ type Header struct {
 	Records int `json:"records"`
 	// RecordsSHA256 is the SHA-256 of the record lines (each with its newline) after the header.
 	RecordsSHA256 string `json:"recordsSHA256"`
+	// Batch is, on each segment of a batch the writer split (more records than
+	// MaxSegmentRecords, or written in more than one attempt), the ID of the batch's first
+	// record; Continues is set on each of them but the last: the batch goes on in a later
+	// segment, not always the next (another writer's may come between, two leaders briefly).
+	// Absent from segments of a batch written whole, and from journals written before December
+	// 2026 (a full segment is then read as one a batch may go on from).
+	Batch     string `json:"batch,omitempty"`
+	Continues bool   `json:"continues,omitempty"`
 }
 
 const timeLayout = "20060102T150405.000Z"
@@ -76,6 +84,11 @@ func parseSegmentName(name string) (SegmentRef, bool) {
 // encodeSegment writes sealed records (in time order) as a segment after prev, and returns its
 // bytes and header. The gzip stream has no name or time, so the bytes depend on the records only.
 func encodeSegment(cluster string, seq uint64, prev string, records []Record) ([]byte, Header, error) {
+	return encodeBatchSegment(cluster, seq, prev, records, "", false)
+}
+
+// encodeBatchSegment is encodeSegment for a segment of a split batch (Header.Batch, Continues).
+func encodeBatchSegment(cluster string, seq uint64, prev string, records []Record, batch string, continues bool) ([]byte, Header, error) {
 	if len(records) == 0 {
 		return nil, Header{}, errors.New("a segment needs at least one record")
 	}
@@ -93,6 +106,7 @@ func encodeSegment(cluster string, seq uint64, prev string, records []Record) ([
 		Format: Format, Cluster: cluster, Seq: seq, Prev: prev,
 		First: records[0].Time, Last: records[len(records)-1].Time,
 		Records: len(records), RecordsSHA256: hex.EncodeToString(sum[:]),
+		Batch: batch, Continues: continues,
 	}
 	hb, err := json.Marshal(h)
 	if err != nil {

@@ -372,10 +372,15 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// The segments of the period end at inPeriod; a batch the writer split (MaxSegmentRecords)
 	// goes on in the segments after it, and its journal.gap record, dated when the store was
 	// back (the batch's latest record), is in the last of them: the segments after the period
-	// are read too while the one before is full, so that a gap of records lost within the
-	// period is read wherever the batch put it. periodLast is the last record time of the
+	// are read too until that batch has ended (batches, below), so that a gap of records lost
+	// within the period is read wherever the batch put it. periodLast is the last record time of the
 	// segments of the period, which coverage is checked against, and observedTo too.
 	inPeriod := len(window)
+	// batches are the split batches read that go on in a later segment (Header.Continues): not
+	// always the next, as another writer's segment may come between (two leaders briefly), so
+	// the segments after the period are read until each has ended. Segments written before
+	// headers said so are read on from while full.
+	batches := map[string]bool{}
 	var periodLast time.Time
 	// The segments read whole, with their record counts, for checkStored.
 	var stored []storedSegment
@@ -440,7 +445,14 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		}
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
-		if i == len(window)-1 && hi < len(refs) && refs[hi].Seq == ref.Seq+1 && digest != "" && h.Records >= MaxSegmentRecords {
+		if digest != "" && h.Batch != "" {
+			if h.Continues {
+				batches[h.Batch] = true
+			} else {
+				delete(batches, h.Batch)
+			}
+		}
+		if i == len(window)-1 && hi < len(refs) && refs[hi].Seq == ref.Seq+1 && digest != "" && (len(batches) > 0 || h.Batch == "" && h.Records >= MaxSegmentRecords) {
 			hi++
 			window = refs[lo:hi]
 		}

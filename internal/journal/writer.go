@@ -49,6 +49,9 @@ type Writer struct {
 	seen          map[string]struct{}
 	// written counts the records this writer appended.
 	written int
+	// open is the batch (Header.Batch) a Write that failed after writing some of its segments
+	// left unfinished: the next Write goes on with it, and its last segment ends it.
+	open string
 	// lost are this writer's segments that lost a race for their sequence number.
 	lost map[string]struct{}
 }
@@ -195,13 +198,25 @@ func (w *Writer) Write(ctx context.Context, records []Record) error {
 	// verification reads on after a period only from a full one (the batch's journal.gap is in
 	// its last segment).
 	batch = w.unseen(batch)
+	// A batch split into segments says so in their headers (Header.Batch, Continues): its last
+	// segment, where its journal.gap is, may come after another writer's. One a failed Write
+	// left unfinished goes on in this one.
+	id := w.open
+	if id == "" && len(batch) > MaxSegmentRecords {
+		id = batch[0].ID
+	}
 	for len(batch) > 0 {
 		n := min(len(batch), MaxSegmentRecords)
-		if err := w.writeSegment(ctx, batch[:n]); err != nil {
+		more := len(batch) > n
+		if err := w.writeSegment(ctx, batch[:n], id, more); err != nil {
 			return err
+		}
+		if more {
+			w.open = id
 		}
 		batch = batch[n:]
 	}
+	w.open = ""
 	return nil
 }
 
@@ -222,7 +237,7 @@ func (w *Writer) unseen(batch []Record) []Record {
 	return fresh
 }
 
-func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
+func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, more bool) error {
 	for attempt := 0; ; attempt++ {
 		// Again on each attempt: a writer that lost a race wrote some of them.
 		fresh := w.unseen(batch)
@@ -230,7 +245,7 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record) error {
 			return nil
 		}
 		seq := w.seq + 1
-		data, h, err := encodeSegment(w.opts.Cluster, seq, w.prev, fresh)
+		data, h, err := encodeBatchSegment(w.opts.Cluster, seq, w.prev, fresh, id, more)
 		if err != nil {
 			return err
 		}
