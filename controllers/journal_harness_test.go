@@ -25,7 +25,19 @@ type journalHarness struct {
 	plan    *engine.Plan
 	// now is the time of the evaluations the test observes, which it steps.
 	now time.Time
+	// hookClock, when set, is the clock of the hook run starts (the real clock otherwise).
+	hookClock clock.Clock
 }
+
+// nowClock is a clock that reads now (the harness's, as a test steps it), the real clock for
+// the rest.
+type nowClock struct {
+	clock.RealClock
+	now func() time.Time
+}
+
+func (c nowClock) Now() time.Time                  { return c.now() }
+func (c nowClock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
 
 func newJournalHarness(t *testing.T, profile string) *journalHarness {
 	t.Helper()
@@ -63,7 +75,11 @@ func (jh *journalHarness) run(clk func() time.Time, do func(ctx context.Context,
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newJournalHook(q, clock.RealClock{}, time.Hour)
+	var hc clock.Clock = clock.RealClock{}
+	if jh.hookClock != nil {
+		hc = jh.hookClock
+	}
+	h := newJournalHook(q, hc, time.Hour)
 	stopped := make(chan struct{})
 	go func() { _ = q.Start(ctx); close(stopped) }()
 	<-q.Ready()
