@@ -1180,6 +1180,17 @@ type expansion struct {
 	// everything, but in the operator's evaluation of a workload its cache marked
 	// (ReduceEnvValues, argvBoundedFrom).
 	work *credentialBudget
+	// stop says whether the judgement's caller has gone (engine.Context.Stopped): gitleaks'
+	// rules stop reading then (leakedInTextPlain). Nil reads on.
+	stop func() bool
+}
+
+// stopper is x's stop, nil for no x.
+func (x *expansion) stopper() func() bool {
+	if x == nil {
+		return nil
+	}
+	return x.stop
 }
 
 // rulesRead reports whether gitleaks' rules may read text, the text of a command line at where
@@ -1423,7 +1434,14 @@ func leakedSecrets(name, value string) (string, error) {
 // may take as padding, as it may take a first '=' of value, neither a base64 character), and
 // only a percent-encoded segment that starts in name could run on into value.
 func leakedSecretsPlain(name, value string) (leaked string, plain bool, err error) {
-	leaked, plain, err = leakedInTextPlain(name + "=" + value)
+	return leakedSecretsPlainUntil(name, value, nil)
+}
+
+// leakedSecretsPlainUntil is leakedSecretsPlain for a judgement whose caller may stop waiting:
+// gitleaks' rules read name=value until stop (nil: never) says true (leakedInTextPlain), and what
+// it says then is no verdict (engine.Context.Stopped drops it).
+func leakedSecretsPlainUntil(name, value string, stop func() bool) (leaked string, plain bool, err error) {
+	leaked, plain, err = leakedInTextPlain(name+"="+value, stop)
 	if leaked == "gitleaks rule generic-api-key" && checksumDigest(name, value) {
 		leaked = ""
 	}
@@ -1443,18 +1461,23 @@ func checksumDigest(name, value string) bool {
 // leakedInText names the gitleaks rules that find a credential in text (a command-line
 // argument, a probe's header), as leakedSecrets does for an assignment.
 func leakedInText(text string) (string, error) {
-	leaked, _, err := leakedInTextPlain(text)
+	leaked, _, err := leakedInTextPlain(text, nil)
 	return leaked, err
 }
 
 // leakedInTextPlain is leakedInText, and says whether the rules found nothing in text and
-// nothing in it decoded (decodeSegments).
-func leakedInTextPlain(text string) (leaked string, plain bool, err error) {
+// nothing in it decoded (decodeSegments). The rules read until stop (nil: never) says true
+// (secretrules.Rules.FindUntil): then nothing is found and nothing is plain, and the caller's
+// check, which asked engine.Context.Stopped for stop, is cut short whatever it makes of that.
+func leakedInTextPlain(text string, stop func() bool) (leaked string, plain bool, err error) {
 	rules, err := secretrules.Default()
 	if err != nil {
 		return "", false, err
 	}
-	found := rules.Find(text)
+	found, stopped := rules.FindUntil(text, stop)
+	if stopped {
+		return "", false, nil
+	}
 	// gitleaks decodes percent-encoded and base64 segments in place and runs its rules again,
 	// up to --max-decode-depth passes (5 by default since v8.25): a base64-encoded private key,
 	// or a token in a URL-encoded URL, is found in the decoded text.
@@ -1465,7 +1488,9 @@ func leakedInTextPlain(text string) (leaked string, plain bool, err error) {
 			break
 		}
 		text = decoded
-		found = rules.Find(text)
+		if found, stopped = rules.FindUntil(text, stop); stopped {
+			return "", false, nil
+		}
 	}
 	return gitleaksRules(found), plain, nil
 }

@@ -140,6 +140,9 @@ var secLiteralEnvCredentials = &engine.Check{
 			return
 		}
 		x := workloadExpansion(o)
+		// The webhook's caller may stop waiting: gitleaks' rules then stop reading, and the
+		// check is cut short (engine.Context.Stopped).
+		x.stop = ctx.Stopped
 		// The env, command and args kubectl's last-applied-configuration annotation holds
 		// that the live spec does not, by container, expanded within the annotation's own text.
 		applied := map[string]engine.AppliedContainer{}
@@ -149,7 +152,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		if len(removed) > 0 {
 			// The same work as the live command lines' (x.work): the annotation is the
 			// workload's own text too.
-			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation]), work: x.work}
+			ax = &expansion{left: expansionAllowance + len(o.Annotations()[corev1.LastAppliedConfigAnnotation]), work: x.work, stop: x.stop}
 			for _, a := range removed {
 				applied[a.Container] = a
 			}
@@ -173,6 +176,10 @@ var secLiteralEnvCredentials = &engine.Check{
 			// (kubecontainer.ExpandContainerCommandOnlyStatic).
 			static := map[string]string{}
 			for i, e := range c.Env {
+				if ctx.Stopped() {
+					// Cut short (engine.Context.Stopped): what this says is dropped.
+					return "", ""
+				}
 				if why, ok := envStandInOf(o, c.Name, i); ok {
 					// The operator's cache judged the value, which nothing else in the
 					// container reads, and kept a stand-in (ReduceEnvValues).
@@ -192,7 +199,7 @@ var secLiteralEnvCredentials = &engine.Check{
 						continue
 					}
 					known[e.Name] = v
-					if why := envCredential(e.Name, v); why != "" {
+					if why := envCredentialUntil(e.Name, v, x.stop); why != "" {
 						found = append(found, e.Name+" ("+why+", from the pod's "+from+")")
 					}
 					continue
@@ -209,7 +216,7 @@ var secLiteralEnvCredentials = &engine.Check{
 				// its name past it (as the cache reads the values it replaces, envJudgedBudget).
 				why := envNameCredential(e.Name, e.Value)
 				if why == "" && x.rulesRead(e.Name+"="+e.Value, "env "+e.Name, -1) {
-					why = envCredential(e.Name, e.Value)
+					why = envCredentialUntil(e.Name, e.Value, x.stop)
 				}
 				if why != "" {
 					found = append(found, e.Name+" ("+why+")")
@@ -307,11 +314,19 @@ var secLiteralEnvCredentials = &engine.Check{
 // expanded) holds: a literal under a credential-like name, one a gitleaks rule finds, a URL
 // with a literal password, or configuration setting a credential; "" when none.
 func envCredential(name, value string) string {
+	return envCredentialUntil(name, value, nil)
+}
+
+// envCredentialUntil is envCredential for a judgement whose caller may stop waiting: gitleaks'
+// rules read until stop (nil: never) says true (leakedSecretsPlainUntil), and what it says then
+// is no verdict (engine.Context.Stopped drops it). The operator's cache (envJudged) never stops:
+// what it remembers is always read whole.
+func envCredentialUntil(name, value string, stop func() bool) string {
 	// The name rule is cheap: gitleaks' rules run on what it does not flag.
 	if why := envNameCredential(name, value); why != "" {
 		return why
 	}
-	leaked, plain, _ := leakedSecretsPlain(name, value)
+	leaked, plain, _ := leakedSecretsPlainUntil(name, value, stop)
 	if leaked != "" {
 		return leaked
 	} else if urlPassword(value) {
@@ -485,7 +500,7 @@ func appliedEnvCredentials(a engine.AppliedContainer, x *expansion) []string {
 			// Read by gitleaks' rules within x.work, as the live values are.
 			why := envNameCredential(e.Name, v)
 			if why == "" && x.rulesRead(e.Name+"="+v, "env "+e.Name+" in kubectl's last-applied-configuration annotation", -1) {
-				why = envCredential(e.Name, v)
+				why = envCredentialUntil(e.Name, v, x.stopper())
 			}
 			if why != "" {
 				found = append(found, e.Name+" in kubectl's last-applied-configuration annotation ("+why+")")
@@ -622,7 +637,8 @@ func commandLineCredential(where string, argv []string, known map[string]string,
 	if err != nil || !x.rulesRead(b.String(), where, -1) {
 		return ""
 	}
-	return gitleaksRules(rules.Find(b.String()))
+	found, _ := rules.FindUntil(b.String(), x.stopper())
+	return gitleaksRules(found)
 }
 
 // switchWords begin flags that switch something about a credential and take no value
@@ -695,7 +711,7 @@ func argumentCredentialAt(a string, known map[string]string, x *expansion, where
 	}
 	if !x.rulesRead(a, where, i) {
 		// Not read by gitleaks' rules (x.work): the others still are.
-	} else if leaked, _ := leakedInText(a); leaked != "" {
+	} else if leaked, _, _ := leakedInTextPlain(a, x.stopper()); leaked != "" {
 		return leaked
 	}
 	if urlPassword(script) {
@@ -799,7 +815,7 @@ func handlerCredentials(where string, exec *corev1.ExecAction, get *corev1.HTTPG
 			if !x.rulesRead(h.Name+"="+h.Value, at, -1) {
 				continue
 			}
-			if leaked, _ := leakedSecrets(h.Name, h.Value); leaked != "" {
+			if leaked, _, _ := leakedSecretsPlainUntil(h.Name, h.Value, x.stopper()); leaked != "" {
 				found = append(found, at+" ("+leaked+")")
 			}
 		}

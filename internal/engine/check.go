@@ -118,11 +118,35 @@ type Context struct {
 	// itself (ownerFails).
 	ownerFail map[madeKey]bool
 	// caller is Options.Context, gone its Done channel (nil without one); halted records
-	// that a check was not run, or cut short, because it was done.
+	// that a check was not run, or cut short, because it was done; cut that the check being
+	// run found it done (Stopped).
 	caller context.Context
 	gone   <-chan struct{}
 	halted bool
+	cut    bool
 }
+
+// Stopped reports whether the evaluation's caller has gone (Options.Context is done: the
+// admission webhook's request was answered at its deadline). A check whose work grows with what
+// the object's author wrote (gitleaks' rules over a long env value, an argument, an annotation)
+// asks between steps and, told true, returns at once: what it found so far is dropped, its
+// one result is NotAssessed (CutShort), and the evaluation is Stopped, so that nobody reads it
+// as a verdict and no memo keeps it. Without Options.Context (the operator's reports, scan) it
+// is always false. One atomic load: cheap enough for every match a regular expression tries.
+func (c *Context) Stopped() bool {
+	if c.cut {
+		return true
+	}
+	if c.caller == nil || c.caller.Err() == nil {
+		return false
+	}
+	c.cut = true
+	return true
+}
+
+// CutShort starts the message of the NotAssessed result of a check cut short because its
+// evaluation's caller had gone (Context.Stopped).
+const CutShort = "judgement cut short: "
 
 // Now is the time of the evaluation (Options.Now), for checks whose evidence ages: the same in
 // every check of an evaluation, and the injected clock's in the operator.

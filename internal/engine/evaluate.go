@@ -660,7 +660,7 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		default:
 		}
 	}
-	ctx.check, ctx.out = c, out
+	ctx.check, ctx.out, ctx.cut = c, out, false
 	start := len(out)
 	func() {
 		defer func() {
@@ -671,6 +671,16 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		}()
 		c.Evaluate(ctx, ctx.obj)
 	}()
+	if ctx.cut {
+		// The check found its caller gone (Context.Stopped) and returned with what it had
+		// read so far, which is no verdict: one NotAssessed result, and the evaluation is
+		// Stopped.
+		ctx.halted, ctx.cut = true, false
+		ctx.out = ctx.out[:start]
+		ctx.NotAssessed("", CutShort+"the caller stopped waiting for the evaluation (the admission webhook's request was answered at its deadline)")
+		out, ctx.out = ctx.out, nil
+		return out
+	}
 	if len(ctx.out) == start {
 		ctx.NotAssessed("", "the check reported no result")
 	}

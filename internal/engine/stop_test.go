@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
@@ -41,5 +42,51 @@ func TestAnEvaluationWhoseCallerHasGoneStops(t *testing.T) {
 	ev = plan.Evaluate(engine.NewInventory([]*engine.Object{web}, true), nil, engine.Options{Now: now, KeepPassing: true, Context: context.Background()})
 	if len(ran) != 3 || ev.Stopped {
 		t.Errorf("a live context: ran %v, stopped %v; want all three run, not stopped", ran, ev.Stopped)
+	}
+}
+
+// TestACheckThatFindsItsCallerGoneIsCutShort: a check whose work grows with what the object
+// holds asks Context.Stopped between its steps. Told true, what it reported is dropped for one
+// NotAssessed result (engine.CutShort), the evaluation is Stopped and no later check runs;
+// without Options.Context (the reports, scan) or with one still live it is never told true.
+func TestACheckThatFindsItsCallerGoneIsCutShort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps, later := 0, 0
+	costly := &engine.Check{ID: "test-costly", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
+		Targets: []string{"Deployment"}, Evaluate: func(c *engine.Context, _ *engine.Object) {
+			c.Fail("", "found on the way")
+			for steps = 0; steps < 1000 && !c.Stopped(); steps++ {
+				if steps == 10 {
+					cancel() // the caller gives up while the check runs
+				}
+			}
+			c.Pass("")
+		}}
+	after := &engine.Check{ID: "test-after", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
+		Targets: []string{"Deployment"}, Evaluate: func(c *engine.Context, _ *engine.Object) { later++; c.Pass("") }}
+	plan := engine.Compile([]*engine.Check{costly, after}, nil)
+	web := deployment("shop", "web", nil)
+	ev := plan.Evaluate(engine.NewInventory([]*engine.Object{web}, true), nil, engine.Options{Now: now, KeepPassing: true, Context: ctx, Only: web})
+	if steps != 11 || later != 0 {
+		t.Errorf("the check took %d steps (want 11: it stops at the first question after the caller gave up), the next check ran %d times (want 0)", steps, later)
+	}
+	if !ev.Stopped || len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed || !strings.HasPrefix(ev.Results[0].Message, engine.CutShort) {
+		t.Errorf("cut short: want Stopped and one NotAssessed result saying %q, got stopped=%v %+v", engine.CutShort, ev.Stopped, ev.Results)
+	}
+
+	for name, opts := range map[string]engine.Options{
+		"without a caller":         {Now: now, KeepPassing: true},
+		"with a caller that waits": {Now: now, KeepPassing: true, Context: context.Background()},
+	} {
+		costly.Evaluate = func(c *engine.Context, _ *engine.Object) {
+			for steps = 0; steps < 1000 && !c.Stopped(); steps++ {
+			}
+			c.Pass("")
+		}
+		ev = engine.Compile([]*engine.Check{costly}, nil).Evaluate(engine.NewInventory([]*engine.Object{web}, true), nil, opts)
+		if steps != 1000 || ev.Stopped || len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusPass {
+			t.Errorf("%s: took %d steps of 1000, stopped=%v, results %+v; want every step and a pass", name, steps, ev.Stopped, ev.Results)
+		}
 	}
 }

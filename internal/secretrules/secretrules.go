@@ -275,6 +275,24 @@ func (a *allowlist) compile() {
 
 // Find returns the findings in text, at most one per rule, in rule-file order.
 func (r *Rules) Find(text string) []Finding {
+	found, _ := r.FindUntil(text, nil)
+	return found
+}
+
+// FindUntil is Find for a caller that may stop waiting (the admission webhook's, answered at its
+// deadline): stop (nil: never) is asked before each rule runs and before each place its regular
+// expression is tried, and once it says true FindUntil returns at once, with stopped true and
+// findings that are not all there are. A text its author made slow to read (every rule's
+// keywords over and over, 2 to 4 us a byte) otherwise held its caller for seconds a MiB after
+// nobody waited for the answer.
+func (r *Rules) FindUntil(text string, stop func() bool) (found []Finding, stopped bool) {
+	if ask := stop; ask != nil {
+		// Asked no more once it said yes.
+		stop = func() bool {
+			stopped = stopped || ask()
+			return stopped
+		}
+	}
 	// lower is text with its ASCII letters in lower case (the same length): made by candidates
 	// for a text all ASCII, else when a rule's matching first needs it.
 	lower := ""
@@ -298,14 +316,20 @@ func (r *Rules) Find(text string) []Finding {
 					continue
 				}
 			}
+			if stop != nil && stop() {
+				return out, true
+			}
 			ru := &r.rules[i]
 			ru.compile()
-			if r.matches(ru, text, &lower) {
+			if r.matches(ru, text, &lower, stop) {
 				out = append(out, Finding{RuleID: ru.id, Description: ru.description})
+			}
+			if stop != nil && stop() {
+				return out, true
 			}
 		}
 	}
-	return out
+	return out, false
 }
 
 // Work bounds what Find's regular expressions cost on text, in bytes read: the text's length
@@ -403,8 +427,8 @@ func isASCII(text string) bool {
 
 // matches reports whether re matches text where gitleaks would report the match: the first of
 // re's matches (FindAll's, in order) whose secret passes the entropy bound and no allowlist.
-func (r *Rules) matches(ru *rule, text string, lower *string) bool {
-	for loc := range r.locations(ru, text, lower) {
+func (r *Rules) matches(ru *rule, text string, lower *string, stop func() bool) bool {
+	for loc := range r.locations(ru, text, lower, stop) {
 		if r.accept(ru, text, loc) {
 			return true
 		}
@@ -425,14 +449,16 @@ func (r *Rules) matches(ru *rule, text string, lower *string) bool {
 // ConfigMap setting, generic-api-key's regex tries its lazy run of up to 50 characters from
 // every character, and it runs on most texts with a credential-like word; matched from its
 // keywords, Find took a fifth less time over the texts scan checks in the corpus.
-func (r *Rules) locations(ru *rule, text string, lower *string) iter.Seq[[]int] {
+//
+// Where stop (nil: never) says true, no more are yielded (FindUntil).
+func (r *Rules) locations(ru *rule, text string, lower *string, stop func() bool) iter.Seq[[]int] {
 	return func(yield func([]int) bool) {
 		if ru.spans == nil || r.exhaustive {
 			locationsIn(ru, text, 0, len(text), yield)
 			return
 		}
 		if ru.lead != nil && !r.noLead && utf8.ValidString(text) && !strings.ContainsRune(text, '\u017f') && !strings.ContainsRune(text, '\u212a') {
-			leadLocations(ru, text, asciiLower(text, lower), yield)
+			leadLocations(ru, text, asciiLower(text, lower), stop, yield)
 			return
 		}
 		if len(text) < r.spansFrom {
@@ -452,6 +478,9 @@ func (r *Rules) locations(ru *rule, text string, lower *string) iter.Seq[[]int] 
 				}
 			}
 			if b-a >= ru.minLen && (!ascii || ru.literals == nil || containsAny(asciiLower(text, lower)[a:b], ru.literals)) {
+				if stop != nil && stop() {
+					return
+				}
 				if !locationsIn(ru, text, max(a-1, 0), min(b+1, len(text)), yield) {
 					return
 				}
@@ -597,7 +626,7 @@ func (ru *rule) analyse(expr string) {
 // not before pos: a match starting further left would need an R match at some t' < t, and a
 // later t' cannot start further left. The run before t is lazy, so from that start R at t is the
 // match chosen. The next search starts at the match's end (no match is empty).
-func leadLocations(ru *rule, text, lower string, yield func([]int) bool) {
+func leadLocations(ru *rule, text, lower string, stop func() bool, yield func([]int) bool) {
 	ld := ru.lead
 	var at []int
 	for _, w := range ld.starts {
@@ -616,6 +645,9 @@ func leadLocations(ru *rule, text, lower string, yield func([]int) bool) {
 	for _, t := range at {
 		if t < pos {
 			continue
+		}
+		if stop != nil && stop() {
+			return
 		}
 		loc := ld.anchored.FindStringSubmatchIndex(text[t:])
 		if loc == nil {

@@ -207,7 +207,7 @@ func TestSpansFindTheSame(t *testing.T) {
 				}
 				ru := &fast.rules[i]
 				ru.compile()
-				got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
+				got, want := slices.Collect(fast.locations(ru, tx, &lower, nil)), ru.re.FindAllStringSubmatchIndex(tx, -1)
 				if !slices.EqualFunc(got, want, slices.Equal) {
 					t.Errorf("%s in %.200q: matches %v over spans (keywords: %v), %v over the whole text", ru.id, tx, got, !noLead, want)
 				}
@@ -283,7 +283,7 @@ func FuzzSpans(f *testing.F) {
 		for i := range fast.rules {
 			ru := &fast.rules[i]
 			ru.compile()
-			got, want := slices.Collect(fast.locations(ru, tx, &lower)), ru.re.FindAllStringSubmatchIndex(tx, -1)
+			got, want := slices.Collect(fast.locations(ru, tx, &lower, nil)), ru.re.FindAllStringSubmatchIndex(tx, -1)
 			if !slices.EqualFunc(got, want, slices.Equal) {
 				t.Errorf("%s in %q: matches %v over spans, %v over the whole text", ru.id, tx, got, want)
 			}
@@ -431,7 +431,7 @@ func (r *Rules) findByEveryIndex(text string) []Finding {
 		}
 		ru := &r.rules[i]
 		ru.compile()
-		if r.matches(ru, text, &lower) {
+		if r.matches(ru, text, &lower, nil) {
 			out = append(out, Finding{RuleID: ru.id, Description: ru.description})
 		}
 	}

@@ -169,8 +169,9 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 	done := make(chan outcome, 1)
 	go func() {
 		// The slot is held until the judgement ends, not until the request is answered: one
-		// that runs on after its deadline still counts (it stops at its next check: see
-		// engine.Options.Context).
+		// that runs on after its deadline still counts. It stops at its next check
+		// (engine.Options.Context), or within one whose work grows with what the object holds
+		// (gitleaks' rules over a long value ask engine.Context.Stopped at each place they try).
 		defer release()
 		defer func() {
 			if r := recover(); r != nil {
