@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -257,20 +258,20 @@ func raiseToCritical(t *testing.T, name, id string) {
 
 func waitEnforced(t *testing.T, ns string, mode v1alpha1.EnforcementMode) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for i := 0; time.Now().Before(deadline); i++ {
+	i := 0
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("the webhook enforcing the %s profile in %s", mode, ns), func() error {
 		k, w := newClient(t)
 		probe := deployment(ns, fmt.Sprintf("probe-%d", i), true)
+		i++
 		err := k.Create(context.Background(), probe, client.DryRunAll)
 		switch {
 		case mode == v1alpha1.EnforcementEnforce && apierrors.IsForbidden(err):
-			return
+			return nil
 		case mode == v1alpha1.EnforcementWarn && err == nil && w.all() != "":
-			return
+			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("the webhook never enforced the %s profile in %s", mode, ns)
+		return fmt.Errorf("a privileged Deployment: got %v, warnings %q", err, w.all())
+	})
 }
 
 func TestEnforceDeniesWithWhatToFix(t *testing.T) {
@@ -316,17 +317,10 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if err = k.Create(ctx, deployment("enforce-excepted", "agent", true)); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // the cache may not hold the exception yet
-	}
-	if err != nil {
-		t.Fatalf("an excepted Deployment was denied: %v", err)
-	}
+	// The cache may not hold the exception yet.
+	testenv.Eventually(t, 10*time.Second, "an excepted Deployment admitted", func() error {
+		return k.Create(ctx, deployment("enforce-excepted", "agent", true))
+	})
 	if err := k.Create(ctx, deployment("enforce-excepted", "other", true)); !apierrors.IsForbidden(err) {
 		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
 	}
@@ -355,12 +349,14 @@ func TestEnforceHonoursExceptions(t *testing.T) {
 	if ex.Approval != nil {
 		t.Errorf("the API server kept the approval of a changed exception: %+v", ex.Approval)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for err = nil; err == nil && time.Now().Before(deadline); {
+	// The cache may not hold the change yet: admitted until it does, then refused.
+	var err error
+	testenv.Eventually(t, 10*time.Second, "the Deployment an exception whose approval was voided covered no longer admitted", func() error {
 		if err = k.Create(ctx, deployment("enforce-excepted", "agent-2", true), client.DryRunAll); err == nil {
-			time.Sleep(100 * time.Millisecond) // the cache may not hold the change yet
+			return errors.New("admitted")
 		}
-	}
+		return nil
+	})
 	if !apierrors.IsForbidden(err) {
 		t.Errorf("an exception whose approval was voided by an edit still admits: %v", err)
 	}
@@ -395,17 +391,10 @@ func TestEnforceHonoursExceptionsOfTheOperatorsNamespace(t *testing.T) {
 	if err := testenv.Approve(ctx, approver, testenv.ApproverName, client.ObjectKeyFromObject(ex)); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if err = k.Create(ctx, deployment(ns, "agent", true), client.DryRunAll); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // the cache may not hold the approved exception yet
-	}
-	if err != nil {
-		t.Fatalf("a Deployment an approved exception in %s covers was denied: %v", adminNamespace, err)
-	}
+	// The cache may not hold the approved exception yet.
+	testenv.Eventually(t, 10*time.Second, "a Deployment an approved exception in "+adminNamespace+" covers admitted", func() error {
+		return k.Create(ctx, deployment(ns, "agent", true), client.DryRunAll)
+	})
 	if err := k.Create(ctx, deployment(ns, "other", true), client.DryRunAll); !apierrors.IsForbidden(err) {
 		t.Errorf("the exception covers only agent, but other was admitted: %v", err)
 	}
@@ -555,12 +544,12 @@ func TestTheFailurePolicyDecidesWhatCouldNotBeJudged(t *testing.T) {
 	// The API server picks a new configuration up within moments: until a Deployment is
 	// refused under Fail, it may not call the webhook at all.
 	var err error
-	deadline := time.Now().Add(20 * time.Second)
-	for err = nil; err == nil && time.Now().Before(deadline); {
+	testenv.Eventually(t, 20*time.Second, "a Deployment refused under failurePolicy Fail", func() error {
 		if err = k.Create(ctx, deployment("unreadable-fail", "web", false), client.DryRunAll); err == nil {
-			time.Sleep(100 * time.Millisecond)
+			return errors.New("admitted")
 		}
-	}
+		return nil
+	})
 	if err == nil || !strings.Contains(err.Error(), "soc2-operator could not judge Deployment unreadable-fail/web: reading namespace unreadable-fail") {
 		t.Fatalf("under failurePolicy Fail, a Deployment the webhook could not judge: want refused with the webhook's reason, got %v", err)
 	}
@@ -760,13 +749,7 @@ func TestADenialOnAnotherObjectIsConfirmedWithTheAPIServer(t *testing.T) {
 	k, _ := newClient(t)
 	ctx := context.Background()
 	raiseToCritical(t, ns, "net-pod-policy-coverage")
-	deadline := time.Now().Add(10 * time.Second)
-	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the webhook never enforced the raised severity: %v", err)
-		}
-		err = k.Create(ctx, deployment(ns, "uncovered", false), client.DryRunAll)
-	}
+	waitDenied(t, k, deployment(ns, "uncovered", false))
 	web := deployment(ns, "web", false)
 	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: web.Spec.Selector.MatchLabels},
@@ -909,13 +892,19 @@ func unjudged(t *testing.T, namespace string) float64 {
 func requireOwnershipLabels(t *testing.T, ns string, k client.Client) {
 	t.Helper()
 	raiseToCritical(t, ns, "chg-ownership-labels")
-	deadline := time.Now().Add(10 * time.Second)
-	for err := error(nil); !apierrors.IsForbidden(err); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the webhook never enforced the raised severity: %v", err)
+	waitDenied(t, k, deployment(ns, "unlabelled", false))
+}
+
+// waitDenied waits until the webhook denies a dry run of d: the severity a test raised is in
+// force.
+func waitDenied(t *testing.T, k client.Client, d *appsv1.Deployment) {
+	t.Helper()
+	testenv.Eventually(t, 10*time.Second, "the webhook enforcing the raised severity", func() error {
+		if err := k.Create(context.Background(), d.DeepCopy(), client.DryRunAll); !apierrors.IsForbidden(err) {
+			return fmt.Errorf("%s/%s: want denied, got %v", d.Namespace, d.Name, err)
 		}
-		err = k.Create(context.Background(), deployment(ns, "unlabelled", false), client.DryRunAll)
-	}
+		return nil
+	})
 }
 
 // TestAControllerReferenceExemptsOnlyWhatItsControllerCreates: an update that keeps the pod
@@ -1208,17 +1197,8 @@ func TestPodsOfAHostNetworkControllerAreJudgedThroughIt(t *testing.T) {
 			},
 		},
 	}
-	var err error
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if err = k.Create(ctx, ds); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond) // the cache may not hold the exception yet
-	}
-	if err != nil {
-		t.Fatalf("the excepted DaemonSet was denied: %v", err)
-	}
+	// The cache may not hold the exception yet.
+	testenv.Eventually(t, 10*time.Second, "the excepted DaemonSet admitted", func() error { return k.Create(ctx, ds) })
 	if got := ds.Spec.Template.Spec.Containers[0].Ports[0].HostPort; got != 0 {
 		t.Fatalf("the API server gave the template's port hostPort %d; the test expects templates left alone", got)
 	}
@@ -1238,7 +1218,7 @@ func TestPodsOfAHostNetworkControllerAreJudgedThroughIt(t *testing.T) {
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &yes}}},
 		Spec: *ds.Spec.Template.Spec.DeepCopy()}
 	other.Spec.Containers[0].Ports = append(other.Spec.Containers[0].Ports, corev1.ContainerPort{Name: "ssh", ContainerPort: 22})
-	err = k.Create(ctx, other)
+	err := k.Create(ctx, other)
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "container exporter's ports differs from the template's") {
 		t.Errorf("a Pod with a port its DaemonSet's template lacks: want denied as not the template's, got %v", err)
 	}
