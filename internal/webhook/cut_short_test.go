@@ -25,12 +25,12 @@ import (
 // The steps are ordered by the test's reads, not by a clock: the slow Deployment's read of
 // NetworkPolicies waits (holdingIn) until a request of the same namespace has found its share
 // taken and been refused as busy; then the read goes on, and the judgement runs past its budget.
-// What was cut short is not reused: the same Deployment, given the time, is judged whole and
-// refused for the token at the end of its value.
+// That what was cut short is not reused by the next judgement of the same object is
+// TestACredentialJudgementStopsWhenItsCallerHasGone's (internal/checks): judged whole, this
+// Deployment takes 6 to 30 s of CPU, more than a request's budget on a loaded machine.
 func TestAJudgementAnsweredOutOfTimeFreesItsNamespace(t *testing.T) {
 	const ns = "cut-short"
 	setup(t, ns, v1alpha1.EnforcementEnforce)
-	raiseToCritical(t, ns, "sec-literal-env-credentials")
 	k, _ := newClient(t)
 	held := &holdingIn{holding: holding{Client: k, entered: make(chan struct{}, 64), release: make(chan struct{})}, namespace: ns}
 	v, err := validator(held, k)
@@ -67,16 +67,12 @@ func TestAJudgementAnsweredOutOfTimeFreesItsNamespace(t *testing.T) {
 	}
 	at := time.Now()
 
-	// The namespace's next request, with 5 s, is judged: refused for what it is.
-	next := send(t, srv.URL, creatingDeployment(t, deployment(ns, "web", true)), "5s")
+	// The namespace's next request, with 3 s (a budget of 1.6 s), is judged: refused for what
+	// it is. Before, the slow judgement held the namespace's share for seconds after its answer
+	// and this one was refused as busy.
+	next := send(t, srv.URL, creatingDeployment(t, deployment(ns, "web", true)), "3s")
 	if next == nil || next.Allowed || !strings.Contains(says(next), "wl-privileged") {
 		t.Errorf("the namespace's next request after a judgement cut short: want judged (refused naming wl-privileged), got %+v", next)
 	}
 	t.Logf("the namespace's next request was answered %v after the slow one", time.Since(at))
-
-	// Judged again with the time it takes, the slow Deployment is refused for its token.
-	if r := send(t, srv.URL, creatingDeployment(t, slow), "30s"); r == nil || r.Allowed || !strings.Contains(says(r), "sec-literal-env-credentials") ||
-		!strings.Contains(says(r), "github-pat") {
-		t.Errorf("the slow Deployment judged again with time to spare: want refused naming sec-literal-env-credentials (github-pat), got %+v", r)
-	}
 }
