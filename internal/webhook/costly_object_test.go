@@ -30,11 +30,13 @@ import (
 // credential-like variable of "key=" over and over (1.4 MB) in 5.2 s. The test asserts the
 // denials, which the API server's timeout alone decides, not a time.
 //
-// A judgement answered out of time runs on to its next check and holds its namespace's share of
-// the judgements until then (WorkloadValidator.acquire): so each case waits, once answered, until
-// the webhook judges in the namespace again (judgesAgain). Under load the credentials case ran out
-// of time, and the case after it was refused as "judging other requests all that time" without
-// being judged.
+// A judgement answered out of time holds its namespace's share of the judgements
+// (WorkloadValidator.acquire) until it stops: at its next check, or within the credential rules,
+// which ask engine.Context.Stopped at each place they try (TestAJudgementAnsweredOutOfTimeFreesItsNamespace).
+// Each case still waits, once answered, until the webhook judges in the namespace again
+// (judgesAgain): before the rules asked, the credentials case's judgement ran on after its answer
+// (5.7 s here, idle; 11 to 25 s under load), and the case after it was refused as "judging other
+// requests all that time" without being judged.
 func TestAnObjectCannotBuyItsWayOutOfJudgement(t *testing.T) {
 	const ns = "enforce-costly"
 	setup(t, ns, v1alpha1.EnforcementEnforce)
@@ -69,8 +71,9 @@ func TestAnObjectCannotBuyItsWayOutOfJudgement(t *testing.T) {
 // judgesAgain waits until the webhook judges a privileged Deployment in ns, which must be
 // enforced, again: until no judgement of an earlier request in ns holds its share. Out of time
 // (its namespace's share taken all the while) it is refused without naming the check. The bound
-// is no deadline the test asserts: the credentials case's judgement ran on for 11 to 25 s on a
-// loaded machine, and for more than 2 minutes under -race -cpu 1 there.
+// is no deadline the test asserts: before the credential rules asked whether their request was
+// done, the credentials case's judgement ran on for 11 to 25 s on a loaded machine, and for more
+// than 2 minutes under -race -cpu 1 there.
 func judgesAgain(t *testing.T, ns string) {
 	t.Helper()
 	k, _ := newClient(t)
