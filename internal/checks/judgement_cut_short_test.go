@@ -73,6 +73,23 @@ func TestACredentialJudgementStopsWhenItsCallerHasGone(t *testing.T) {
 		t.Errorf("the check asked %d times whether its caller had gone, the first answer yes: it read on", n)
 	}
 
+	// A command line of many arguments, each read by the rules on its own: the check stops at the
+	// first argument after its caller has gone, not once per argument.
+	args := make([]string, 20_000)
+	for i := range args {
+		args[i] = "--notes=key Zx8Qw3Er5Ty7Ui9Op1As2Df4Gh6Jk"
+	}
+	many := engine.NewObject(&corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "many", Namespace: "tenant"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/app:1.0.0", Args: args}}},
+	}, "v1", "Pod")
+	gone = newGivesUpWhenAsked()
+	ev = plan.Evaluate(engine.NewInventory([]*engine.Object{many}, true), nil,
+		engine.Options{Now: fixtureNow, KeepPassing: true, Only: many, Context: gone})
+	if n := gone.asked.Load(); !ev.Stopped || n > 16 {
+		t.Errorf("20,000 arguments, the caller gone at the first question: stopped=%v after %d questions; want stopped within a few", ev.Stopped, n)
+	}
+
 	for name, opts := range map[string]engine.Options{
 		"without a caller":         {Now: fixtureNow, KeepPassing: true, Only: obj},
 		"with a caller that waits": {Now: fixtureNow, KeepPassing: true, Only: obj, Context: context.Background()},

@@ -587,6 +587,10 @@ var shellParameter = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCo
 func argumentCredentials(where string, args []string, before, prog string, known map[string]string, x *expansion) []string {
 	var found []string
 	for i, a := range args {
+		if stop := x.stopper(); stop != nil && stop() {
+			// Cut short (engine.Context.Stopped): what this says is dropped.
+			return found
+		}
 		prev := before
 		if i > 0 {
 			prev = args[i-1]

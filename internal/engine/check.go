@@ -132,11 +132,9 @@ type Context struct {
 // asks between steps and, told true, returns at once: what it found so far is dropped, its
 // one result is NotAssessed (CutShort), and the evaluation is Stopped, so that nobody reads it
 // as a verdict and no memo keeps it. Without Options.Context (the operator's reports, scan) it
-// is always false. One atomic load: cheap enough for every match a regular expression tries.
+// is always false. One atomic load (Options.Context's Err, asked each time): cheap enough for
+// every place a regular expression tries.
 func (c *Context) Stopped() bool {
-	if c.cut {
-		return true
-	}
 	if c.caller == nil || c.caller.Err() == nil {
 		return false
 	}
