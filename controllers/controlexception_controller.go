@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -100,7 +101,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	trust, why := r.Approval.Trust()
 	observed := engine.AsJudged(ex, trust, r.Approval.InForceSince())
-	state, reason, message, applies := r.judge(observed, assessing, now, trust, why)
+	state, reason, message, applies, honouring := r.judge(observed, assessing, now, trust, why)
 	warning := expiryWarning(applies)
 	desired := observed.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
@@ -110,6 +111,10 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	// approvedAt from the operator's clock.
 	approver, _ := engine.TrustedApprover(observed, trust, why)
 	recorded := engine.ApprovalRecorded(ex)
+	// Approved anew: another approver, none recorded before, or the approval written again
+	// (a write of the approval, as of the spec, is a new generation: the API server counts
+	// every change but to metadata and status).
+	reapproved := approver != "" && (approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil || ex.Status.ApprovedGeneration != ex.Generation)
 	switch {
 	case approver != "":
 		if approver != ex.Status.ApprovedBy || ex.Status.ApprovedAt == nil {
@@ -127,8 +132,9 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		desired.ApprovedBy, desired.ApprovedAt, desired.ApprovedGeneration = "", nil, 0
 		desired.UnverifiedApprovalGeneration = ex.Generation
 	}
-	matched, undecided, digest := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name))
+	matched, undecided, digest, current := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation, honouring)
 	desired.MatchedFindings, desired.UndecidedFindings, desired.CoveredDigest = int32(matched), int32(undecided), digest
+	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation)
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue
@@ -171,6 +177,50 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
+// noneCovered is status.approvedCoveredDigest for an approval first judged covering nothing.
+const noneCovered = "none"
+
+// coveredSinceApproval records what an approval covers (status.approvedCoveredDigest) and
+// whether the exception has covered anything else since (ConditionCoveredChangedSinceApproval):
+// an approver approves a waiver for what it covers then, and a namespace admin who labels
+// another workload into its labelSelector moves it without changing its spec (which would void
+// the approval). judged says whether st.CoveredDigest is of the exception's current generation,
+// with its approval, as an evaluation found it; until then what the approval covers is not
+// known and nothing is recorded (after a restart, too, the operator's counts start empty). The
+// condition, once True, stays True, even if the findings move back, until the approval is
+// written again (reapproved): what it waived in between was never approved.
+func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judged bool, generation int64) {
+	if st.ApprovedBy == "" || reapproved {
+		st.ApprovedCoveredDigest = ""
+		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
+		if st.ApprovedBy == "" {
+			return
+		}
+	}
+	cond := metav1.Condition{Type: v1alpha1.ConditionCoveredChangedSinceApproval, ObservedGeneration: generation}
+	switch previous := meta.FindStatusCondition(st.Conditions, cond.Type); {
+	case !judged && st.ApprovedCoveredDigest == "":
+		cond.Status, cond.Reason = metav1.ConditionUnknown, v1alpha1.ReasonCoverageNotRecorded
+		cond.Message = "No evaluation has judged the exception with its approval yet"
+	case !judged:
+		return // as last judged
+	case st.ApprovedCoveredDigest == "":
+		st.ApprovedCoveredDigest = cmp.Or(st.CoveredDigest, noneCovered)
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonCoveredAsApproved
+		cond.Message = "Covers the findings it covered when approved (" + st.ApprovedCoveredDigest + ")"
+	case st.CoveredDigest != "" && st.CoveredDigest != st.ApprovedCoveredDigest:
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonCoveredChanged
+		cond.Message = "Covers findings (" + st.CoveredDigest + ") other than those it covered when approved (" + st.ApprovedCoveredDigest +
+			"): review what it covers (the reports' exceptions) and approve it again"
+	case previous != nil && previous.Status == metav1.ConditionTrue:
+		return // covered other findings since the approval: True until approved again
+	default:
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonCoveredAsApproved
+		cond.Message = "Covers the findings it covered when approved (" + st.ApprovedCoveredDigest + "), or none"
+	}
+	meta.SetStatusCondition(&st.Conditions, cond)
+}
+
 // assessing returns the profiles that can honour the exception where it waives: for an
 // exception in a tenant's namespace, those that assess that namespace (a profile that does not
 // select it never judges a finding there, so its verdict would say something untrue: Active
@@ -201,9 +251,10 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 
 // judge settles the exception's state over the profiles it applies to: Expired once its expiry
 // passes or once it is deleted (held by a finalizer), Active when some profile honours it, else PendingApproval when some profile waits for
-// its approval, else Invalid when it is invalid for every profile that would honour it.
+// its approval, else Invalid when it is invalid for every profile that would honour it. It
+// also returns the names of the profiles that honour it (Active only).
 func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time,
-	trust engine.ApprovalTrust, why string) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile) {
+	trust engine.ApprovalTrust, why string) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile, []string) {
 	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace, Approval: trust, ApprovalProblem: why}
 	var applies []*v1alpha1.ComplianceProfile
 	var active, invalid, pending, notes []string
@@ -240,15 +291,15 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	}
 	switch {
 	case expired != nil && expired.Reason == v1alpha1.ReasonDeleted:
-		return v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted, "The exception was " + expired.Message + "; a deleted exception waives nothing, and the findings it covered fail again", applies
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted, "The exception was " + expired.Message + "; a deleted exception waives nothing, and the findings it covered fail again", applies, nil
 	case expired != nil:
-		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies, nil
 	case len(active) == 0 && firstPending != nil:
 		sort.Strings(pending)
 		return v1alpha1.ExceptionPendingApproval, v1alpha1.ReasonPendingApproval,
-			fmt.Sprintf("Pending approval for profiles %s: %s", strings.Join(pending, ", "), firstPending.Message), applies
+			fmt.Sprintf("Pending approval for profiles %s: %s", strings.Join(pending, ", "), firstPending.Message), applies, nil
 	case len(active) == 0 && firstInvalid != nil:
-		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies
+		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies, nil
 	case len(active) == 0:
 		// No profile applies: judge it on its own, so that mistakes still show.
 		out := engine.Compile(r.Catalogue, nil).JudgeException(ex, opts)
@@ -259,7 +310,7 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		case out.State == v1alpha1.ExceptionActive:
 			msg = "No ComplianceProfile it applies to exists; " + msg
 		}
-		return out.State, out.Reason, msg, applies
+		return out.State, out.Reason, msg, applies, nil
 	}
 	sort.Strings(active)
 	msg := fmt.Sprintf("Active until %s for profiles %s", ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(active, ", "))
@@ -275,7 +326,7 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	if len(invalid) > 0 {
 		msg += "; invalid for " + strings.Join(invalid, "; ")
 	}
-	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg, applies
+	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg, applies, active
 }
 
 // expiryWarning is the longest expiry warning of the profiles that apply (72h by default).

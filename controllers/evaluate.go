@@ -222,6 +222,9 @@ func (r *ComplianceProfileReconciler) evaluateNamespaces(ctx context.Context, p 
 			return ctrl.Result{}, err
 		}
 	}
+	if p.full() {
+		r.state.recordJudgedEverywhere(p.ps, p.outcomes)
+	}
 	return ctrl.Result{}, nil
 }
 

@@ -50,6 +50,9 @@ const (
 	// EventExceptionRevoked: an Active exception was deleted (no finalizer held it), so the
 	// findings it waived fail again. The Event refers to the deleted exception.
 	EventExceptionRevoked = "ExceptionRevoked"
+	// EventExceptionCoveredChanged (Warning): an approved exception covers findings other than
+	// those it covered when approved (ConditionCoveredChangedSinceApproval turned True).
+	EventExceptionCoveredChanged = "ExceptionCoveredChanged"
 )
 
 // notifyExceptions asks the exception reconciler to refresh the exceptions that can cover
@@ -294,6 +297,14 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 		r.Recorder.Eventf(ex, nil, corev1.EventTypeNormal, EventExceptionApproved, "Approve",
 			"Approved by %s (requested by %s)", st.ApprovedBy, ex.Spec.RequestedBy)
 		logf.FromContext(ctx).Info("Exception approved", "exception", klog.KObj(ex), "approvedBy", st.ApprovedBy, "requestedBy", ex.Spec.RequestedBy)
+	}
+	if !meta.IsStatusConditionTrue(previous.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval) &&
+		meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval) {
+		r.Recorder.Eventf(ex, nil, corev1.EventTypeWarning, EventExceptionCoveredChanged, "Evaluate",
+			"Covers findings (%s) other than those it covered when %s approved it (%s); approve it again once reviewed",
+			st.CoveredDigest, st.ApprovedBy, st.ApprovedCoveredDigest)
+		logf.FromContext(ctx).Info("Exception covers findings other than those approved", "exception", klog.KObj(ex),
+			"approvedBy", st.ApprovedBy, "approvedCoveredDigest", st.ApprovedCoveredDigest, "coveredDigest", st.CoveredDigest)
 	}
 	if previous.State == v1alpha1.ExceptionActive && st.State == v1alpha1.ExceptionExpired {
 		if ex.DeletionTimestamp != nil {

@@ -76,8 +76,12 @@ type profileState struct {
 	matches   map[string]map[string]int
 	undecided map[string]map[string]int
 	// covered[exception key][namespace] is the digest of the findings it covers there
-	// (report.CoveredDigests).
-	covered map[string]map[string]string
+	// (report.CoveredDigests), with the generation of the exception that evaluation judged.
+	covered map[string]map[string]coveredPlace
+	// judged[exception key] is the latest generation of the exception (that object: its UID)
+	// that an evaluation of a namespace it may cover judged Active: its digests reflect that
+	// generation's approval once every place in covered has it too (state.matched).
+	judged map[string]judgedAt
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -123,6 +127,25 @@ type profileState struct {
 	// the same namespace object, which the operator did not delete (it forgets the namespace
 	// when it does), was deleted by someone else (reportGone).
 	present map[string]seenReport
+}
+
+// coveredPlace is the digest of what an exception covers in one namespace, and the generation
+// of the exception the evaluation that found it judged.
+type coveredPlace struct {
+	digest string
+	judgedAt
+}
+
+// judgedAt is an exception object (its UID: one deleted and created again under its name is
+// another) at one of its generations.
+type judgedAt struct {
+	uid        types.UID
+	generation int64
+}
+
+// atLeast says whether j is of the object uid, at generation or later.
+func (j judgedAt) atLeast(uid types.UID, generation int64) bool {
+	return j.uid == uid && j.generation >= generation
 }
 
 // seenReport is when the operator last found or wrote a namespace's report, and the UID of the
@@ -184,7 +207,8 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		summaries:   map[string]*engine.Summary{},
 		matches:     map[string]map[string]int{},
 		undecided:   map[string]map[string]int{},
-		covered:     map[string]map[string]string{},
+		covered:     map[string]map[string]coveredPlace{},
+		judged:      map[string]judgedAt{},
 		lastSuccess: map[string]time.Time{},
 		unwritten:   map[string]time.Time{},
 		refused:     map[string]string{},
@@ -256,7 +280,7 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 	before := map[string]count{}
 	for key, byNS := range ps.matches {
 		if n, ok := byNS[ns]; ok {
-			before[key] = count{n, ps.undecided[key][ns], ps.covered[key][ns]}
+			before[key] = count{n, ps.undecided[key][ns], ps.covered[key][ns].digest}
 		}
 		delete(byNS, ns)
 		if len(byNS) == 0 {
@@ -277,6 +301,11 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 	}
 	var changed []string
 	for _, o := range outcomes {
+		if selectsOnly(o, ns) {
+			// Judged where alone it may cover findings: its status can record what its
+			// approval covers, even none (notifyExceptions queues it).
+			ps.judge(o)
+		}
 		if n := o.MatchedByNamespace[ns]; n > 0 {
 			if ps.matches[o.Key] == nil {
 				ps.matches[o.Key] = map[string]int{}
@@ -292,9 +321,9 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			d := covered[o.Key]
 			if d != "" {
 				if ps.covered[o.Key] == nil {
-					ps.covered[o.Key] = map[string]string{}
+					ps.covered[o.Key] = map[string]coveredPlace{}
 				}
-				ps.covered[o.Key][ns] = d
+				ps.covered[o.Key][ns] = coveredPlace{d, judgedAt{o.Exception.UID, o.Exception.Generation}}
 			}
 			if before[o.Key] != (count{n, u, d}) {
 				changed = append(changed, o.Key)
@@ -306,6 +335,33 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 		changed = append(changed, key)
 	}
 	return changed
+}
+
+// selectsOnly says whether the namespace ns is the only one where the exception can cover
+// findings: its own, or the one namespace an admin exception lists.
+func selectsOnly(o *engine.ExceptionOutcome, ns string) bool {
+	n := o.Exception.Spec.Match.Namespaces
+	return o.Selects(ns) && (len(n) == 0 || len(n) == 1 && n[0] == ns)
+}
+
+// judge records that an evaluation judged the exception of o Active at its generation, where
+// it may cover findings (ps.judged). The caller holds s.mu.
+func (ps *profileState) judge(o *engine.ExceptionOutcome) {
+	if at := (judgedAt{o.Exception.UID, o.Exception.Generation}); o.State == v1alpha1.ExceptionActive &&
+		!ps.judged[o.Key].atLeast(at.uid, at.generation) {
+		ps.judged[o.Key] = at
+	}
+}
+
+// recordJudgedEverywhere records, after a full evaluation judged every selected namespace, the
+// exceptions it judged Active, wherever they may cover findings (an admin exception's many
+// namespaces: one namespace's evaluation alone says nothing of what it covers elsewhere).
+func (s *state) recordJudgedEverywhere(ps *profileState, outcomes []*engine.ExceptionOutcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range outcomes {
+		ps.judge(o)
+	}
 }
 
 // recordClusterExceptions stores the exceptions considered for the cluster-scoped objects.
@@ -411,11 +467,15 @@ func (s *state) rollup(ps *profileState) (total, cluster *engine.Summary, namesp
 
 // matched is how many findings an exception covers across every profile and namespace, how
 // many of them are results their objects left undecided, and the digest of which they are
-// (report.CombinedDigest).
-func (s *state) matched(key string) (matched, undecided int, digest string) {
+// (report.CombinedDigest). current says whether that digest is of the exception object uid at
+// generation: an evaluation of a namespace it may cover under each profile that honours it
+// (honouring, none: not current) judged it Active at that generation or later, and no digest is
+// of an earlier one (or of another object under its name).
+func (s *state) matched(key string, uid types.UID, generation int64, honouring []string) (matched, undecided int, digest string, current bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var places [][3]string
+	stale := false
 	for name, ps := range s.profiles {
 		for _, c := range ps.matches[key] {
 			matched += c
@@ -424,10 +484,16 @@ func (s *state) matched(key string) (matched, undecided int, digest string) {
 			undecided += c
 		}
 		for ns, d := range ps.covered[key] {
-			places = append(places, [3]string{name, ns, d})
+			places = append(places, [3]string{name, ns, d.digest})
+			stale = stale || !d.atLeast(uid, generation)
 		}
 	}
-	return matched, undecided, report.CombinedDigest(places)
+	judged := len(honouring) > 0
+	for _, name := range honouring {
+		ps := s.profiles[name]
+		judged = judged && ps != nil && ps.judged[key].atLeast(uid, generation)
+	}
+	return matched, undecided, report.CombinedDigest(places), judged && !stale
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now. The

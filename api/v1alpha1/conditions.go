@@ -15,6 +15,13 @@ const (
 	// that honours it (72 hours by default).
 	ConditionExpiringSoon = "ExpiringSoon"
 
+	// ConditionCoveredChangedSinceApproval on an approved exception: True once it has covered
+	// findings other than those it covered when first evaluated with its approval
+	// (status.approvedCoveredDigest), for example because a workload was labelled into its
+	// labelSelector. It stays True, even if the findings move back, until an approver approves it
+	// again (writes its approval anew). Unknown until an evaluation with the approval has run.
+	ConditionCoveredChangedSinceApproval = "CoveredChangedSinceApproval"
+
 	// ConditionJournalBehind on a profile (only with --journal-store): transitions wait in the
 	// operator's bounded queue because the evidence journal's store cannot be written.
 	ConditionJournalBehind = "JournalBehind"
@@ -99,6 +106,15 @@ const (
 	ReasonExpiringSoon = "ExpiringSoon"
 	// ReasonNotExpiringSoon: the exception's expiry is further away than the expiry warning.
 	ReasonNotExpiringSoon = "NotExpiringSoon"
+	// ReasonCoveredAsApproved: the exception covers the findings it covered when approved, or
+	// none.
+	ReasonCoveredAsApproved = "CoveredAsApproved"
+	// ReasonCoveredChanged: the exception has covered findings other than those it covered when
+	// approved; an approver must review them and approve it again.
+	ReasonCoveredChanged = "CoveredChanged"
+	// ReasonCoverageNotRecorded: no evaluation has yet judged the exception with its approval,
+	// so what the approval covers is not recorded yet.
+	ReasonCoverageNotRecorded = "CoverageNotRecorded"
 
 	// ReasonPolicyReportsUnavailable: the profile asks for PolicyReports but the API server does
 	// not serve wgpolicyk8s.io/v1alpha2 (install the PolicyReport CRDs).

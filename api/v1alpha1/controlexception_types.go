@@ -222,6 +222,16 @@ type ControlExceptionStatus struct {
 	// +kubebuilder:validation:MaxLength=64
 	CoveredDigest string `json:"coveredDigest,omitempty"`
 
+	// approvedCoveredDigest is coveredDigest as the first evaluation that judged the exception
+	// with its current approval found it ("none" when it covered nothing then): what the
+	// approval covers. Written by the operator only (the status subresource), and recorded
+	// again whenever an approver writes the approval anew. The condition
+	// CoveredChangedSinceApproval turns True once the exception covers any other findings.
+	// Empty while it is not approved, or before that evaluation.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ApprovedCoveredDigest string `json:"approvedCoveredDigest,omitempty"`
+
 	// conditions: Ready is True while the exception is Active.
 	// +optional
 	// +listType=map
