@@ -206,8 +206,9 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	keep, err := r.policyReports.write(ctx, p.profile, ev)
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", p.now, p.seq, ev.Summary(""), ev.Exceptions, report.CoveredDigests(ev, ""))...)
-	usage, total := report.ExceptionsFor(ev, "")
+	covered := report.CoverageOf(ev, "") // once, for the exceptions' status and the profile's
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", p.now, p.seq, ev.Summary(""), ev.Exceptions, covered.Digests())...)
+	usage, total := report.ExceptionsFor(ev, "", covered)
 	r.state.recordClusterExceptions(p.ps, usage, total)
 	sum := ev.Summary("")
 	metrics.SetCluster(p.profile.Name, sum.Criteria, sum.FailingBySeverity, sum.Excepted)
@@ -265,8 +266,9 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// namespace whose report the API server refuses is still assessed, and its failures still
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions, report.CoveredDigests(ev, ns))...)
-	writeErr := r.writeReport(ctx, p.profile, p.ps, ev, ns, p.now, remembered)
+	covered := report.CoverageOf(ev, ns) // once, for the exceptions' status and the report's
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions, covered.Digests())...)
+	writeErr := r.writeReport(ctx, p.profile, p.ps, ev, covered, ns, p.now, remembered)
 	if writeErr == nil {
 		p.written[ns] = true
 	}

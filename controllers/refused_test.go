@@ -64,7 +64,7 @@ func TestABusyAPIServerIsNoRefusal(t *testing.T) {
 		}
 		ev := ps.plan.Evaluate(engine.NewInventory([]*engine.Object{namespace}, true), nil, engine.Options{Now: now})
 		fail.Store(&tc.err)
-		if err := r.writeReport(context.Background(), profile, ps, ev, ns, now, ""); err == nil {
+		if err := r.writeReport(context.Background(), profile, ps, ev, nil, ns, now, ""); err == nil {
 			t.Fatalf("%v: the write went through", tc.err)
 		}
 		_, refused := r.state.refusedReports(ps)[ns]
@@ -76,7 +76,7 @@ func TestABusyAPIServerIsNoRefusal(t *testing.T) {
 		// that names no profile, as this one does, whenever it sees one: a write it raced with
 		// answers 404, which is no refusal either, and is tried again.)
 		eventually(t, 20*time.Second, "the retry of the write", func() error {
-			return r.writeReport(context.Background(), profile, ps, ev, ns, now, "")
+			return r.writeReport(context.Background(), profile, ps, ev, nil, ns, now, "")
 		})
 		if got := r.state.refusedReports(ps); len(got) != 0 {
 			t.Fatalf("after a write that went through, refused %v", got)

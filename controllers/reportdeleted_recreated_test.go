@@ -49,7 +49,7 @@ func TestAReportOfANamespaceDeletedAndCreatedAgainIsNotCalledDeleted(t *testing.
 				// The suite's operator deletes a report of a namespace its profile does not
 				// select, perhaps between the create and the status update: the create is what
 				// this test is about.
-				if err := r.writeReport(ctx, profile, ps, ev, ns, now, ""); err != nil && !apierrors.IsNotFound(err) {
+				if err := r.writeReport(ctx, profile, ps, ev, nil, ns, now, ""); err != nil && !apierrors.IsNotFound(err) {
 					t.Fatal(err)
 				}
 			}

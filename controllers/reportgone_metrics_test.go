@@ -53,7 +53,7 @@ func TestTheMetricsOfAReportThatCannotBeWrittenAgainAreUnknown(t *testing.T) {
 	ev := ps.plan.Evaluate(engine.NewInventory([]*engine.Object{namespace}, true), nil, engine.Options{Now: now})
 	var written v1alpha1.ComplianceState
 	eventually(t, 20*time.Second, "the report written", func() error {
-		if err := r.writeReport(context.Background(), profile, ps, ev, ns, now, ""); err != nil {
+		if err := r.writeReport(context.Background(), profile, ps, ev, nil, ns, now, ""); err != nil {
 			return err
 		}
 		rep := &v1alpha1.ComplianceReport{}
@@ -74,7 +74,7 @@ func TestTheMetricsOfAReportThatCannotBeWrittenAgainAreUnknown(t *testing.T) {
 	now = now.Add(time.Minute)
 	ev = ps.plan.Evaluate(engine.NewInventory([]*engine.Object{namespace}, true), nil, engine.Options{Now: now})
 	eventually(t, 20*time.Second, "the creation refused", func() error {
-		err := r.writeReport(context.Background(), profile, ps, ev, ns, now, written)
+		err := r.writeReport(context.Background(), profile, ps, ev, nil, ns, now, written)
 		if !apierrors.IsForbidden(err) {
 			return err // the deletion not yet in the cache: the report is still there
 		}
@@ -141,7 +141,7 @@ func TestTheMetricsOfANamespaceWithNoReportWhoseEvaluationFailedAreUnknown(t *te
 	namespace := engine.NewObject(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, "v1", "Namespace")
 	now := time.Now()
 	ev := ps.plan.Evaluate(engine.NewInventory([]*engine.Object{namespace}, true), nil, engine.Options{Now: now})
-	if err := r.writeReport(context.Background(), profile, ps, ev, ns, now, ""); err != nil {
+	if err := r.writeReport(context.Background(), profile, ps, ev, nil, ns, now, ""); err != nil {
 		t.Fatal(err)
 	}
 	key := client.ObjectKey{Namespace: ns, Name: profile.Name}

@@ -34,8 +34,10 @@ import (
 
 // writeReport creates or updates the namespace's report, writing only when its content changed.
 // remembered is the namespace's result as the operator last evaluated it ("" if it has none):
-// the previous result the alerts compare with when the report had been deleted.
-func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string, now time.Time,
+// the previous result the alerts compare with when the report had been deleted. covered is
+// report.CoverageOf(ev, ns) (nil: made when needed).
+func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation,
+	covered report.Coverage, ns string, now time.Time,
 	remembered v1alpha1.ComplianceState) error {
 	log := logf.FromContext(ctx)
 	key := types.NamespacedName{Namespace: ns, Name: profile.Name}
@@ -82,7 +84,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 			// would have listed (a namespace being deleted, whose report the namespace
 			// controller removed, refuses creates), for the evidence must hold what the profile
 			// counts.
-			r.observeNamespace(ctx, profile, ps, ev, ns, &v1alpha1.ComplianceReportStatus{}, 0, now)
+			r.observeNamespace(ctx, profile, ps, ev, covered, ns, &v1alpha1.ComplianceReportStatus{}, 0, now)
 			r.state.markUnwritten(ps, ns, now)
 			if refusal(err) {
 				r.state.markRefused(ps, ns, now, err.Error())
@@ -105,7 +107,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		r.state.reportPresent(ps, ns, now, true, uid)
 	}
 
-	desired := r.observeNamespace(ctx, profile, ps, ev, ns, &rep.Status, rep.Generation, now)
+	desired := r.observeNamespace(ctx, profile, ps, ev, covered, ns, &rep.Status, rep.Generation, now)
 	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)
 	// Unchanged, and evaluated before by this process: nothing to write. A report whose
@@ -198,7 +200,8 @@ func (r *ComplianceProfileReconciler) namespaceUID(ctx context.Context, name str
 // (and, at the first evaluation since a restart, which failing findings the journal knew:
 // seedFailing) and journals the evaluation: what every evaluation of a namespace does, whether
 // or not its report can be written.
-func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation, ns string,
+func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, profile *v1alpha1.ComplianceProfile, ps *profileState, ev *engine.Evaluation,
+	covered report.Coverage, ns string,
 	previous *v1alpha1.ComplianceReportStatus, generation int64, now time.Time) v1alpha1.ComplianceReportStatus {
 	// Another Namespace object under the name (deleted and created again while no operator
 	// ran) is another namespace: what the journal holds of the old one is closed first, so
@@ -209,7 +212,7 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 		Evaluation: ev, Namespace: ns, Previous: previous, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: generation,
 		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
-		ObservingSince: r.state.observingSince(r.Clock.Now),
+		ObservingSince: r.state.observingSince(r.Clock.Now), Coverage: covered,
 	})
 	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
 	// The journal may replace a first-seen time of an episode it saw end (observe): remembered

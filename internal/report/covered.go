@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
@@ -46,18 +45,72 @@ func coveredBy(ev *engine.Evaluation, ns string) map[string][]coveredItem {
 	return out
 }
 
-// setCovered fills in what an exception's usage shows of the findings it covers: the first
-// MaxCovered by kind, name, container and check, and the digest of them all. Both depend only
-// on the set of findings, never on the order the evaluation met them, so that an unchanged
-// namespace's report is not rewritten.
-func setCovered(u *v1alpha1.ExceptionUsage, items []coveredItem) {
-	if len(items) == 0 {
-		return
+// Coverage is, by exception key, what each exception covers in one namespace ("" for the
+// cluster-scoped objects), as one evaluation found it (CoverageOf). Collecting, sorting and
+// digesting every finding an exception covers is the costly part (tens of milliseconds for
+// tens of thousands of findings), so it is made once per evaluation of a namespace and shared
+// by the report's status (NamespaceInput.Coverage, ExceptionsFor) and the exceptions' status
+// (Digests). Exceptions that cover nothing there are left out.
+type Coverage map[string]Covered
+
+// Covered is what one exception covers in a namespace: the digest of every finding it covers
+// (ExceptionUsage.CoveredDigest) and the first MaxCovered of them (ExceptionUsage.Covered).
+type Covered struct {
+	Digest string
+	First  []v1alpha1.CoveredFinding
+}
+
+// CoverageOf collects what each exception covers in the namespace ns of the evaluation.
+func CoverageOf(ev *engine.Evaluation, ns string) Coverage {
+	out := Coverage{}
+	for key, items := range coveredBy(ev, ns) {
+		out[key] = coveredOf(items)
 	}
-	slices.SortFunc(items, func(a, b coveredItem) int {
-		return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name), strings.Compare(a.container, b.container),
-			strings.Compare(a.check, b.check), strings.Compare(a.namespace, b.namespace))
-	})
+	return out
+}
+
+// Digests are, by exception key, the digests of what each exception covers: those that cover
+// none are left out.
+func (c Coverage) Digests() map[string]string {
+	out := make(map[string]string, len(c))
+	for key, cov := range c {
+		out[key] = cov.Digest
+	}
+	return out
+}
+
+// setCovered fills in what an exception's usage shows of the findings it covers.
+func setCovered(u *v1alpha1.ExceptionUsage, c Covered) {
+	u.CoveredDigest, u.Covered = c.Digest, slices.Clone(c.First)
+}
+
+// compareCovered orders covered findings by kind, name, container, check and namespace.
+func compareCovered(a, b *coveredItem) int {
+	if c := strings.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.container, b.container); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.check, b.check); c != 0 {
+		return c
+	}
+	return strings.Compare(a.namespace, b.namespace)
+}
+
+// coveredOf is what an exception's usage shows of the findings it covers: the first MaxCovered
+// by kind, name, container and check, and the digest of them all. Both depend only on the set
+// of findings, never on the order the evaluation met them, so that an unchanged namespace's
+// report is not rewritten. None: the zero Covered.
+func coveredOf(items []coveredItem) Covered {
+	var u Covered
+	if len(items) == 0 {
+		return u
+	}
+	slices.SortFunc(items, func(a, b coveredItem) int { return compareCovered(&a, &b) })
 	h := sha256.New()
 	var line []byte
 	for i := range items {
@@ -71,29 +124,24 @@ func setCovered(u *v1alpha1.ExceptionUsage, items []coveredItem) {
 		line = append(append(line, 0), it.container...)
 		h.Write(append(line, '\n'))
 	}
-	u.CoveredDigest = "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
+	u.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
 	n := min(len(items), MaxCovered)
-	u.Covered = make([]v1alpha1.CoveredFinding, n)
+	u.First = make([]v1alpha1.CoveredFinding, n)
 	for i, it := range items[:n] {
 		c := v1alpha1.CoveredFinding{Check: it.check, Container: it.container}
 		if o := it.ref.Object; o != nil {
 			c.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 		}
-		u.Covered[i] = c
+		u.First[i] = c
 	}
+	return u
 }
 
 // CoveredDigests are, by exception key, the digests (ExceptionUsage.CoveredDigest) of what each
 // exception covers in the namespace ns ("" for the cluster-scoped objects): those that cover
-// none are left out.
+// none are left out. CoverageOf(ev, ns).Digests(), for a caller that needs nothing else.
 func CoveredDigests(ev *engine.Evaluation, ns string) map[string]string {
-	out := map[string]string{}
-	for key, items := range coveredBy(ev, ns) {
-		var u v1alpha1.ExceptionUsage
-		setCovered(&u, items)
-		out[key] = u.CoveredDigest
-	}
-	return out
+	return CoverageOf(ev, ns).Digests()
 }
 
 // CombinedDigest digests the digests of what an exception covers in several places (profile,

@@ -102,7 +102,7 @@ func TestCoveredNeverCrowdsAnExceptionOut(t *testing.T) {
 	profile := &v1alpha1.ComplianceProfile{Spec: v1alpha1.ComplianceProfileSpec{
 		ExceptionPolicy: &v1alpha1.ExceptionPolicy{RequireApproval: &no, MaxSeverity: v1alpha1.SeverityCritical}}}
 	ev := engine.Compile(checks.Catalogue(), profile).Evaluate(engine.NewInventory(objs, true), exceptions, engine.Options{Now: now})
-	got, total := ExceptionsFor(ev, "team-000")
+	got, total := ExceptionsFor(ev, "team-000", nil)
 	bare := make([]v1alpha1.ExceptionUsage, total)
 	for i, u := range got {
 		bare[i] = u
@@ -154,7 +154,7 @@ func TestCoveredDigestIsOfTheSortedFindingKeys(t *testing.T) {
 		{kind: "Deployment.apps", name: "a", container: "c", check: "x", namespace: "ns", ref: &engine.Result{}},
 	}
 	var u v1alpha1.ExceptionUsage
-	setCovered(&u, items)
+	setCovered(&u, coveredOf(items))
 	sum := sha256.Sum256([]byte("x\x00Deployment.apps\x00ns\x00a\x00c\n" + "y\x00Deployment.apps\x00ns\x00a\x00c\n" + "x\x00Deployment.apps\x00ns\x00b\x00c\n"))
 	if want := "sha256:" + hex.EncodeToString(sum[:])[:coveredDigestHex]; u.CoveredDigest != want {
 		t.Errorf("coveredDigest %s, want %s", u.CoveredDigest, want)

@@ -51,6 +51,9 @@ type NamespaceInput struct {
 	// if it is not before then: an earlier one was made before a restart or a failover, and
 	// would say that nothing changed through a time no operator observed. Zero: always kept.
 	ObservingSince time.Time
+	// Coverage is what each exception covers in the namespace, CoverageOf(Evaluation,
+	// Namespace) made once for the report and the exceptions' status; nil: made here.
+	Coverage Coverage
 }
 
 // FirstSeenLookup says when the finding was first seen. It is asked before the finding's
@@ -77,7 +80,7 @@ func NamespaceStatus(in NamespaceInput) v1alpha1.ComplianceReportStatus {
 		st.Conditions = append(st.Conditions, in.Previous.Conditions...)
 	}
 	st.Findings = Findings(s.Findings, plan.MaxFindings, firstSeenFrom(in.FirstSeen, prevFindings), in.Now)
-	st.Exceptions, st.TotalExceptions = ExceptionsFor(in.Evaluation, in.Namespace)
+	st.Exceptions, st.TotalExceptions = ExceptionsFor(in.Evaluation, in.Namespace, in.Coverage)
 	st.ExceptionsTruncated = len(st.Exceptions) < int(st.TotalExceptions)
 	ready := metav1.Condition{
 		Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonEvaluated,
@@ -214,13 +217,16 @@ func statusSize(st *v1alpha1.ComplianceReportStatus) int {
 // ExceptionsFor lists the exceptions that can cover objects in the namespace ("" for the
 // cluster-scoped objects), with how many of its findings each covers: those covering the most
 // first, then by name, at most MaxExceptions and ExceptionsBudget; and how many there are in all.
+// covered is CoverageOf(ev, ns), which the caller may have made already; nil: made here.
 //
 // Each lists the first findings it covers and a digest of them all (setCovered), unless the
 // exceptions would then not all fit ExceptionsBudget: what it covers is dropped from every one
 // before any exception is.
-func ExceptionsFor(ev *engine.Evaluation, ns string) ([]v1alpha1.ExceptionUsage, int32) {
+func ExceptionsFor(ev *engine.Evaluation, ns string, covered Coverage) ([]v1alpha1.ExceptionUsage, int32) {
 	var out []v1alpha1.ExceptionUsage
-	covered := coveredBy(ev, ns)
+	if covered == nil {
+		covered = CoverageOf(ev, ns)
+	}
 	for _, e := range ev.Exceptions {
 		if !e.AppliesTo || !e.Selects(ns) {
 			continue
