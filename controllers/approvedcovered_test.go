@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,6 +91,19 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 			moved.MatchedFindings, moved.CoveredDigest, moved.ApprovedCoveredDigest, approvedAlpha)
 	}
 	approvedBeta := moved.CoveredDigest
+	// served waits until the operator's metrics serve the exception's
+	// soc2_operator_exception_covered_changed series (at 1), or not.
+	served := func(want bool) {
+		t.Helper()
+		series := `soc2_operator_exception_covered_changed{exception="by-label",namespace="` + ns + `"} 1`
+		eventually(t, 20*time.Second, fmt.Sprintf("the covered-changed series served: %v", want), func() error {
+			if got := strings.Contains(scrape(t), series+"\n"); got != want {
+				return fmt.Errorf("served: %v", got)
+			}
+			return nil
+		})
+	}
+	served(true)
 
 	// The tenant writes the recorded digest through the object: status is not written so.
 	forged := &v1alpha1.ControlException{}
@@ -140,4 +154,5 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 	if reapproved.ApprovedCoveredDigest != approvedBeta {
 		t.Fatalf("approved again while covering beta (%q), the status records %q", approvedBeta, reapproved.ApprovedCoveredDigest)
 	}
+	served(false)
 }

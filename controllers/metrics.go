@@ -122,12 +122,15 @@ func (t *exceptionTally) setActive(key types.NamespacedName, e talliedException)
 type talliedException struct {
 	state   v1alpha1.ExceptionState
 	expires float64
+	// coveredChanged: Active, with CoveredChangedSinceApproval True.
+	coveredChanged bool
 }
 
 func tallied(ex *v1alpha1.ControlException) talliedException {
 	t := talliedException{state: ex.Status.State}
 	if t.state == v1alpha1.ExceptionActive {
 		t.expires = float64(ex.Spec.Expires.Unix())
+		t.coveredChanged = meta.IsStatusConditionTrue(ex.Status.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
 	}
 	return t
 }
@@ -148,6 +151,7 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 		}
 		t.of, t.counts = make(map[types.NamespacedName]talliedException, len(list.Items)), map[[2]string]int{}
 		t.active, t.exported = map[string]map[string]float64{}, map[string]map[string]float64{}
+		coveredChanged := map[[2]string]bool{}
 		for i := range list.Items {
 			ex := &list.Items[i]
 			k := types.NamespacedName{Namespace: ex.Namespace, Name: ex.Name}
@@ -160,6 +164,9 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 				t.counts[[2]string{k.Namespace, string(e.state)}]++
 			}
 			t.setActive(k, e)
+			if e.coveredChanged {
+				coveredChanged[[2]string{k.Namespace, k.Name}] = true
+			}
 		}
 		expiry := map[[2]string]float64{}
 		for ns := range t.active {
@@ -168,7 +175,7 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 				expiry[[2]string{ns, name}] = at
 			}
 		}
-		metrics.SetExceptions(t.counts, expiry)
+		metrics.SetExceptions(t.counts, expiry, coveredChanged)
 		t.listed = true
 	}
 	if key.Name == "" {
@@ -184,6 +191,9 @@ func (r *ControlExceptionReconciler) updateMetrics(ctx context.Context, key type
 	}
 	if was && before == after && written != nil {
 		return nil
+	}
+	if before.coveredChanged != after.coveredChanged {
+		metrics.SetExceptionCoveredChanged([2]string{key.Namespace, key.Name}, after.coveredChanged)
 	}
 	if before.state != after.state {
 		for _, s := range []struct {

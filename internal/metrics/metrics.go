@@ -121,6 +121,15 @@ var (
 		Help: "Unix time at which each Active ControlException expires (of each namespace, the 100 that expire soonest).",
 	}, []string{"namespace", "exception"})
 
+	// ExceptionCoveredChanged is 1 for each Active, approved ControlException whose condition
+	// CoveredChangedSinceApproval is True: it has waived findings other than those it covered
+	// when approved (a workload labelled into its selector, say). Only approved exceptions
+	// have the condition, so an approver bounds how many series there are.
+	ExceptionCoveredChanged = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "soc2_operator_exception_covered_changed",
+		Help: "1 for each Active ControlException that has covered findings other than those it covered when approved (CoveredChangedSinceApproval), until approved again.",
+	}, []string{"namespace", "exception"})
+
 	// AlertsTotal counts alerts per profile, sink and event by result: sent (the sink accepted
 	// it), failed (rejected, or still failing after the last attempt), dropped (the sink's
 	// queue was full, or the sink went away first) and duplicate (the sink already had it).
@@ -174,7 +183,7 @@ func Register() {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(CriterionStatus, Findings, FindingOpened, NamespaceCompliant, NamespaceResult, EvaluationDuration,
 			Evaluations, LastEvaluation, EvaluationInterval, ReportWrites, ReportsStale, ProfileReady, Exceptions,
-			AlertsTotal, AlertsPending, ExceptionExpiry, WatchdogRuns, AdmissionUnjudged, ExceptionsNotKept)
+			AlertsTotal, AlertsPending, ExceptionExpiry, ExceptionCoveredChanged, WatchdogRuns, AdmissionUnjudged, ExceptionsNotKept)
 	})
 }
 
@@ -358,7 +367,7 @@ func ForgetProfile(profile string) {
 // served.
 var exceptionSeries = struct {
 	sync.Mutex
-	counts, expiry map[[2]string]bool
+	counts, expiry, coveredChanged map[[2]string]bool
 }{}
 
 // SetExceptions records the exceptions: counts by [namespace, state], and expiry (Unix
@@ -367,11 +376,29 @@ var exceptionSeries = struct {
 // during the update sees every series that is there before and after it (emptying the vectors
 // first showed a scrape in between no exception at all: SOC2ExceptionExpiringSoon resolved and
 // fired again, the counts dipped).
-func SetExceptions(counts map[[2]string]int, expiry map[[2]string]float64) {
+// coveredChanged holds the [namespace, name] of the exceptions ExceptionCoveredChanged says 1
+// for.
+func SetExceptions(counts map[[2]string]int, expiry map[[2]string]float64, coveredChanged map[[2]string]bool) {
 	exceptionSeries.Lock()
 	defer exceptionSeries.Unlock()
 	exceptionSeries.counts = replaceSeries(Exceptions, exceptionSeries.counts, counts)
 	exceptionSeries.expiry = replaceSeries(ExceptionExpiry, exceptionSeries.expiry, expiry)
+	changed := make(map[[2]string]int, len(coveredChanged))
+	for k, v := range coveredChanged {
+		if v {
+			changed[k] = 1
+		}
+	}
+	exceptionSeries.coveredChanged = replaceSeries(ExceptionCoveredChanged, exceptionSeries.coveredChanged, changed)
+}
+
+// SetExceptionCoveredChanged records whether the exception [namespace, name] is Active and has
+// covered findings other than those it covered when approved (1), or not (the series goes),
+// beside what SetExceptions recorded.
+func SetExceptionCoveredChanged(key [2]string, changed bool) {
+	exceptionSeries.Lock()
+	defer exceptionSeries.Unlock()
+	setSeries(ExceptionCoveredChanged, &exceptionSeries.coveredChanged, key, 1, changed)
 }
 
 // SetExceptionCount records n exceptions of [namespace, state] (0 deletes the series), beside

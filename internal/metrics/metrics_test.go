@@ -126,10 +126,15 @@ func TestStaleNamespaceIsUnknownUntilWrittenAgain(t *testing.T) {
 // TestSetExceptionsReplacesWhatItRecorded: a recount serves the exceptions counted now, and
 // the series of those that went (an exception deleted, or no longer Active) are gone.
 func TestSetExceptionsReplacesWhatItRecorded(t *testing.T) {
-	t.Cleanup(func() { SetExceptions(nil, nil) })
+	t.Cleanup(func() { SetExceptions(nil, nil, nil) })
 	SetExceptions(map[[2]string]int{{"a", "Active"}: 2, {"b", "Expired"}: 1},
-		map[[2]string]float64{{"a", "x"}: 100, {"a", "y"}: 200})
-	SetExceptions(map[[2]string]int{{"a", "Active"}: 1, {"a", "Expired"}: 1}, map[[2]string]float64{{"a", "y"}: 200})
+		map[[2]string]float64{{"a", "x"}: 100, {"a", "y"}: 200}, map[[2]string]bool{{"a", "x"}: true, {"a", "y"}: true})
+	SetExceptions(map[[2]string]int{{"a", "Active"}: 1, {"a", "Expired"}: 1}, map[[2]string]float64{{"a", "y"}: 200}, map[[2]string]bool{{"a", "y"}: true, {"a", "z"}: false})
+	if got, want := scrape(t, "soc2_operator_exception_covered_changed", ExceptionCoveredChanged), []string{
+		`soc2_operator_exception_covered_changed{exception="y",namespace="a"} 1`,
+	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scraped %q, want %q", got, want)
+	}
 	if got, want := scrape(t, "soc2_operator_exceptions", Exceptions), []string{
 		`soc2_operator_exceptions{namespace="a",state="Active"} 1`, `soc2_operator_exceptions{namespace="a",state="Expired"} 1`,
 	}; strings.Join(got, "\n") != strings.Join(want, "\n") {
