@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -299,6 +300,18 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			delete(ps.covered, key)
 		}
 	}
+	// The exceptions of ns not among those judged are gone (this evaluation read every
+	// exception of its namespace): forgotten, or a tenant who creates and deletes exceptions
+	// would grow judged without bound.
+	judgedNow := make(map[string]bool, len(outcomes))
+	for _, o := range outcomes {
+		judgedNow[o.Key] = true
+	}
+	for key := range ps.judged {
+		if exNS, _, _ := strings.Cut(key, "/"); exNS == ns && !judgedNow[key] {
+			delete(ps.judged, key)
+		}
+	}
 	var changed []string
 	for _, o := range outcomes {
 		if selectsOnly(o, ns) {
@@ -356,11 +369,19 @@ func (ps *profileState) judge(o *engine.ExceptionOutcome) {
 // recordJudgedEverywhere records, after a full evaluation judged every selected namespace, the
 // exceptions it judged Active, wherever they may cover findings (an admin exception's many
 // namespaces: one namespace's evaluation alone says nothing of what it covers elsewhere).
+// A full evaluation reads every exception: those it did not judge are gone, and forgotten.
 func (s *state) recordJudgedEverywhere(ps *profileState, outcomes []*engine.ExceptionOutcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	judgedNow := make(map[string]bool, len(outcomes))
 	for _, o := range outcomes {
+		judgedNow[o.Key] = true
 		ps.judge(o)
+	}
+	for key := range ps.judged {
+		if !judgedNow[key] {
+			delete(ps.judged, key)
+		}
 	}
 }
 

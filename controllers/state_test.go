@@ -7,6 +7,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
@@ -110,5 +111,45 @@ func TestNewFindingsAreAlertedOnAFewAtATime(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s alerted on %d times", k, n)
 		}
+	}
+}
+
+// TestJudgedExceptionsAreForgottenWhenGone: the state remembers which generation of each
+// exception an evaluation judged Active (state.matched's current), and forgets an exception
+// once an evaluation that read its namespace's exceptions no longer finds it: a tenant who
+// creates and deletes exceptions must not grow it without bound. Judging records the
+// generation, and another object under the same name is not current.
+func TestJudgedExceptionsAreForgottenWhenGone(t *testing.T) {
+	st := newState()
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "state-judged", UID: "1"}}
+	ps := st.plan(profile, checks.Catalogue())
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	outcome := func(ns, name string, uid string, generation int64) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(uid), Generation: generation}}
+		return &engine.ExceptionOutcome{Exception: ex, Key: engine.ExceptionKey(ns, name), State: v1alpha1.ExceptionActive, AppliesTo: true}
+	}
+	sum := &engine.Summary{}
+	a, b, other := outcome("shop", "a", "ua", 2), outcome("shop", "b", "ub", 1), outcome("blog", "c", "uc", 1)
+	st.recordNamespace(ps, "shop", t0, 1, sum, []*engine.ExceptionOutcome{a, b}, nil)
+	st.recordNamespace(ps, "blog", t0, 2, sum, []*engine.ExceptionOutcome{other}, nil)
+	if _, _, _, current := st.matched(a.Key, "ua", 2, []string{profile.Name}); !current {
+		t.Errorf("exception a judged at generation 2 is not current at 2")
+	}
+	if _, _, _, current := st.matched(a.Key, "ua", 3, []string{profile.Name}); current {
+		t.Errorf("exception a judged at generation 2 is current at 3")
+	}
+	if _, _, _, current := st.matched(a.Key, "another", 2, []string{profile.Name}); current {
+		t.Errorf("another object named a is current")
+	}
+	st.recordNamespace(ps, "shop", t0, 3, sum, []*engine.ExceptionOutcome{a}, nil) // b deleted
+	if _, ok := ps.judged[b.Key]; ok {
+		t.Errorf("exception b, gone from its namespace, is still remembered")
+	}
+	if _, ok := ps.judged[other.Key]; !ok {
+		t.Errorf("exception blog/c was forgotten by an evaluation of shop")
+	}
+	st.recordJudgedEverywhere(ps, []*engine.ExceptionOutcome{a})
+	if len(ps.judged) != 1 {
+		t.Errorf("after a full evaluation that judged only a, %d exceptions are remembered", len(ps.judged))
 	}
 }
