@@ -796,3 +796,47 @@ func removeApprovalBinding(t *testing.T) (restore func()) {
 	t.Cleanup(restore)
 	return restore
 }
+
+// TestTenantCannotWriteWhatAnApprovalCovers: what an approval covers is recorded in the
+// exception's status (status.approvedCoveredDigest, the condition CoveredChangedSinceApproval),
+// which says when the tenant has moved an approved waiver onto other workloads. The tenant, a
+// namespace admin who also holds every verb on controlexceptions (as OLM aggregates into
+// admin), can neither write it through the status subresource nor through the object.
+func TestTenantCannotWriteWhatAnApprovalCovers(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "covered-forge", nil)
+	olmAdmin := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "controlexceptions.compliance.soc2-operator.io-v1alpha1-admin",
+			Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-admin": "true", "olm.opgroup.permissions/aggregate-to-admin": "global-operators"}},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"controlexceptions"}, Verbs: []string{"*"}}},
+	}
+	if err := platform.Create(ctx, olmAdmin); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if err := platform.Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-olm-admin", Namespace: tn.Namespace},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: olmAdmin.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: tn.User}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ex := credentialsException(tn.Namespace)
+	if err := tn.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	forged := []byte(`{"status":{"approvedCoveredDigest":"sha256:0123456789abcdef","conditions":[]}}`)
+	err := tn.Client.Status().Patch(ctx, ex, client.RawPatch(types.MergePatchType, forged))
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("the tenant writes the exception's status.approvedCoveredDigest: want Forbidden, got %v", err)
+	}
+	if err := tn.Client.Patch(ctx, ex, client.RawPatch(types.MergePatchType, forged)); err != nil {
+		t.Fatalf("patching the exception (the status part is ignored): %v", err)
+	}
+	got := &v1alpha1.ControlException{}
+	if err := platform.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ApprovedCoveredDigest != "" {
+		t.Errorf("a write of the object set status.approvedCoveredDigest to %q", got.Status.ApprovedCoveredDigest)
+	}
+}
