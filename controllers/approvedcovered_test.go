@@ -24,7 +24,16 @@ import (
 func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 	ctx := context.Background()
 	const ns, prof = "exapproved-a", "exapproved"
-	privilegedUnderWaivableProfile(t, prof, ns, "alpha")
+	hook := newReceiver(t, 0, false)
+	createNamespace(t, ns, map[string]string{prof: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "alpha", true)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, prof, prof, func(p *v1alpha1.ComplianceProfile) {
+		p.Spec.ExceptionPolicy = &v1alpha1.ExceptionPolicy{MaxSeverity: v1alpha1.SeverityCritical}
+		p.Spec.Alerts = &v1alpha1.Alerts{Sinks: []v1alpha1.AlertSink{{Name: "ops", Type: v1alpha1.SinkWebhook, URL: hook.server.URL}}}
+	})
+	waitWritten(t, ns, prof)
 	if err := k8s.Create(ctx, deployment(ns, "beta", true)); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +113,18 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 		})
 	}
 	served(true)
+	eventually(t, 20*time.Second, "the ExceptionCoveredChanged alert", func() error {
+		if n := hook.count(string(v1alpha1.AlertExceptionCoveredChanged)); n != 1 {
+			return fmt.Errorf("%d ExceptionCoveredChanged alerts received", n)
+		}
+		return nil
+	})
+	for _, b := range hook.received() {
+		if b["event"] == string(v1alpha1.AlertExceptionCoveredChanged) &&
+			(b["exception"] != ns+"/by-label" || !strings.Contains(fmt.Sprint(b["message"]), approvedAlpha) || !strings.Contains(fmt.Sprint(b["message"]), approvedBeta)) {
+			t.Errorf("the alert %v does not name the exception and both digests", b)
+		}
+	}
 
 	// The tenant writes the recorded digest through the object: status is not written so.
 	forged := &v1alpha1.ControlException{}
@@ -155,4 +176,7 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 		t.Fatalf("approved again while covering beta (%q), the status records %q", approvedBeta, reapproved.ApprovedCoveredDigest)
 	}
 	served(false)
+	if n := hook.count(string(v1alpha1.AlertExceptionCoveredChanged)); n != 1 {
+		t.Errorf("%d ExceptionCoveredChanged alerts for one move (moving back and approving again send none)", n)
+	}
 }

@@ -305,6 +305,7 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 			st.CoveredDigest, st.ApprovedBy, st.ApprovedCoveredDigest)
 		logf.FromContext(ctx).Info("Exception covers findings other than those approved", "exception", klog.KObj(ex),
 			"approvedBy", st.ApprovedBy, "approvedCoveredDigest", st.ApprovedCoveredDigest, "coveredDigest", st.CoveredDigest)
+		r.sendCoveredChanged(ex, applies)
 	}
 	if previous.State == v1alpha1.ExceptionActive && st.State == v1alpha1.ExceptionExpired {
 		if ex.DeletionTimestamp != nil {
@@ -435,6 +436,26 @@ func (r *ControlExceptionReconciler) notifyRevoked(ctx context.Context, h honour
 		ex.Spec.Expires.UTC().Format(time.RFC3339), checks)
 	logf.FromContext(ctx).Info("Active exception deleted", "exception", klog.KObj(ex), "checks", ex.Spec.Checks, "owner", ex.Spec.Owner)
 	r.sendRevoked(ex, r.profilesNamed(ctx, h.profiles), now)
+}
+
+// sendCoveredChanged sends ExceptionCoveredChanged, at the condition's transition, to the sinks
+// of the profiles the exception applies to.
+func (r *ControlExceptionReconciler) sendCoveredChanged(ex *v1alpha1.ControlException, profiles []*v1alpha1.ComplianceProfile) {
+	c := meta.FindStatusCondition(ex.Status.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
+	if c == nil {
+		return
+	}
+	st := &ex.Status
+	for _, p := range profiles {
+		if p.Spec.Alerts == nil {
+			continue
+		}
+		r.alerts.Configure(p.Name, p.Spec.Alerts)
+		r.alerts.Send(alert.Alert{Event: v1alpha1.AlertExceptionCoveredChanged, Profile: p.Name, Namespace: ex.Namespace,
+			Exception: engine.ExceptionKey(ex.Namespace, ex.Name), Expires: ex.Spec.Expires.Time, Time: c.LastTransitionTime.Time,
+			Message: fmt.Sprintf("%s (owner %s, approved by %s) covers %s, not %s as approved: review what it covers and approve it again",
+				ex.Name, ex.Spec.Owner, st.ApprovedBy, st.CoveredDigest, st.ApprovedCoveredDigest)})
+	}
 }
 
 // sendRevoked sends ExceptionRevoked, at revoked, to the sinks of the profiles an exception

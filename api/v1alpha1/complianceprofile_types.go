@@ -130,7 +130,7 @@ type Enforcement struct {
 }
 
 // AlertEvent is a change worth telling someone about.
-// +kubebuilder:validation:Enum=NewFinding;NamespaceNonCompliant;ExceptionExpired;ExceptionExpiring;ExceptionRevoked
+// +kubebuilder:validation:Enum=NewFinding;NamespaceNonCompliant;ExceptionExpired;ExceptionExpiring;ExceptionRevoked;ExceptionCoveredChanged
 type AlertEvent string
 
 // Alert events.
@@ -146,6 +146,10 @@ const (
 	// AlertExceptionRevoked: an exception this profile honoured (Active) was deleted before it
 	// expired; the findings it waived fail again.
 	AlertExceptionRevoked AlertEvent = "ExceptionRevoked"
+	// AlertExceptionCoveredChanged: an approved exception this profile honours covers findings
+	// other than those it covered when approved (its condition CoveredChangedSinceApproval
+	// turned True): a workload labelled into its selector, say.
+	AlertExceptionCoveredChanged AlertEvent = "ExceptionCoveredChanged"
 )
 
 // Alerts configures notifications on state transitions.

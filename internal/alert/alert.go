@@ -61,6 +61,7 @@ type Alert struct {
 //	ExceptionExpired       ExceptionExpired/<profile>/<exception>/<expires>
 //	ExceptionExpiring      ExceptionExpiring/<profile>/<exception>/<expires>
 //	ExceptionRevoked       ExceptionRevoked/<profile>/<exception>/<time>
+//	ExceptionCoveredChanged ExceptionCoveredChanged/<profile>/<exception>/<time>
 //
 // <kind> is the kind alone in Kubernetes' own API groups and kind.group in any other
 // (Gateway.networking.istio.io), so that objects of one kind name in two groups have two keys
@@ -76,7 +77,7 @@ func DefaultKey(a Alert) string {
 		parts = []string{a.Profile, a.Namespace, a.Check, engine.IdentityKind(a.Resource.APIVersion, a.Resource.Kind), a.Resource.Name, a.Container, keyTime(a.Time)}
 	case v1alpha1.AlertExceptionExpired, v1alpha1.AlertExceptionExpiring:
 		parts = []string{a.Profile, a.Exception, keyTime(a.Expires)}
-	case v1alpha1.AlertExceptionRevoked:
+	case v1alpha1.AlertExceptionRevoked, v1alpha1.AlertExceptionCoveredChanged:
 		parts = []string{a.Profile, a.Exception, keyTime(a.Time)}
 	default:
 		parts = []string{a.Profile, a.Namespace, keyTime(a.Time)}
@@ -137,6 +138,8 @@ func Summary(a Alert) string {
 		if a.Check != "" {
 			b.WriteString("; it waived check " + a.Check)
 		}
+	case v1alpha1.AlertExceptionCoveredChanged:
+		b.WriteString("Exception " + a.Exception + " honoured by profile " + a.Profile + " covers findings it did not cover when approved")
 	default:
 		b.WriteString(string(a.Event) + " under profile " + a.Profile)
 		if a.Resource.Name != "" {

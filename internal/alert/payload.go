@@ -17,7 +17,7 @@ import (
 //	  "kind": "soc2-operator.alert",        always
 //	  "version": "v1",                      always
 //	  "key": "NewFinding/soc2/team-a/...",  identity of the transition, for receivers that dedupe
-//	  "event": "NewFinding",                NewFinding, NamespaceNonCompliant, ExceptionExpired, ExceptionExpiring, ExceptionRevoked
+//	  "event": "NewFinding",                NewFinding, NamespaceNonCompliant, ExceptionExpired, ExceptionExpiring, ExceptionRevoked, ExceptionCoveredChanged
 //	  "profile": "soc2",
 //	  "namespace": "team-a",
 //	  "severity": "High",                   NewFinding
@@ -26,8 +26,8 @@ import (
 //	  "resource": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "team-a", "name": "web"},
 //	  "container": "app",
 //	  "message": "container app runs privileged",
-//	  "exception": "team-a/allow-root",     ExceptionExpired, ExceptionExpiring, ExceptionRevoked
-//	  "expires": "2026-01-02T15:04:05Z",    ExceptionExpired, ExceptionExpiring, ExceptionRevoked
+//	  "exception": "team-a/allow-root",     ExceptionExpired, ExceptionExpiring, ExceptionRevoked, ExceptionCoveredChanged
+//	  "expires": "2026-01-02T15:04:05Z",    ExceptionExpired, ExceptionExpiring, ExceptionRevoked, ExceptionCoveredChanged
 //	  "time": "2026-01-01T10:00:00Z",       when the transition happened
 //	  "summary": "New High finding under profile soc2: Deployment team-a/web (container app) fails check wl-privileged: container app runs privileged."
 //	}

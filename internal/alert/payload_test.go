@@ -139,6 +139,11 @@ func TestSummary(t *testing.T) {
 				Message: "allow-root (owner dev@example.com) waived checks wl-run-as-root: Migrating."},
 			want: "Exception team-a/allow-root honoured by profile soc2 was deleted before its expiry at 2026-03-07T00:00:00Z: allow-root (owner dev@example.com) waived checks wl-run-as-root: Migrating.",
 		},
+		"an exception that covers other findings than approved says so": {
+			alert: Alert{Event: v1alpha1.AlertExceptionCoveredChanged, Profile: "soc2", Namespace: "team-a", Exception: "team-a/by-label", Expires: expires,
+				Message: "by-label (owner dev@example.com, approved by ciso@example.com) covers sha256:2, not sha256:1 as approved"},
+			want: "Exception team-a/by-label honoured by profile soc2 covers findings it did not cover when approved: by-label (owner dev@example.com, approved by ciso@example.com) covers sha256:2, not sha256:1 as approved.",
+		},
 		"a multi-line message becomes one line": {
 			alert: Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: "soc2", Namespace: "team-a", Message: "first\n\tsecond  third"},
 			want:  "Namespace team-a became NonCompliant under profile soc2: first second third.",
@@ -165,6 +170,21 @@ func TestDefaultKeyOfARevocationHoldsItsTime(t *testing.T) {
 		t.Errorf("two revocations an hour apart share the key %q", DefaultKey(a))
 	}
 	if want := "ExceptionRevoked/soc2/team-a/allow-root/2026-03-01T10:00:00Z"; DefaultKey(a) != want {
+		t.Errorf("key %q, want %q", DefaultKey(a), want)
+	}
+}
+
+// TestDefaultKeyOfACoveredChangeHoldsItsTime: an exception moved onto other findings, approved
+// again and moved again is a second change, which sinks must not take for the first.
+func TestDefaultKeyOfACoveredChangeHoldsItsTime(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := Alert{Event: v1alpha1.AlertExceptionCoveredChanged, Profile: "soc2", Exception: "team-a/by-label", Expires: at.AddDate(0, 1, 0), Time: at}
+	b := a
+	b.Time = at.Add(time.Hour)
+	if DefaultKey(a) == DefaultKey(b) {
+		t.Errorf("two changes an hour apart share the key %q", DefaultKey(a))
+	}
+	if want := "ExceptionCoveredChanged/soc2/team-a/by-label/2026-03-01T10:00:00Z"; DefaultKey(a) != want {
 		t.Errorf("key %q, want %q", DefaultKey(a), want)
 	}
 }
