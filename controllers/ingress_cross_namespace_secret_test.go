@@ -18,7 +18,10 @@ import (
 // behalf; such an Ingress passed. One fails the report, so does one whose 20 KiB of padding and
 // 900 tiny annotations make the cache trim the others (a bare auth-secret), and a Service whose
 // server-crt names another namespace's; an Ingress and a Service that name their own
-// namespace's (or a bare name) pass.
+// namespace's (or a bare name) pass. Alike, an Ingress whose ingress-nginx auth-proxy-set-headers
+// names another namespace's ConfigMap (padded, so the cache trims), one whose HAProxy Ingress
+// secure-crt-secret names another namespace's Secret, and a padded Service whose
+// secure-verify-ca-secret does: until December 2026 all three passed.
 func TestCrossNamespaceSecretFailsTheReport(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "ing-xns-secret", "ingxnssecret"
@@ -26,6 +29,11 @@ func TestCrossNamespaceSecretFailsTheReport(t *testing.T) {
 	ingresses := map[string]map[string]string{
 		"mtls":   {"nginx.ingress.kubernetes.io/auth-tls-secret": "payments/client-ca"},
 		"padded": trimPadded(map[string]string{"haproxy.org/auth-type": "basic-auth", "auth-secret": "payments/basic-auth"}),
+		// ingress-nginx sends the named ConfigMap's values as headers to the auth-url service;
+		// HAProxy Ingress presents the named client certificate to the backend.
+		"headers": trimPadded(map[string]string{"nginx.ingress.kubernetes.io/auth-url": "http://collector." + ns + ".svc/",
+			"nginx.ingress.kubernetes.io/auth-proxy-set-headers": "payments/settings"}),
+		"secure": {"haproxy-ingress.github.io/secure-crt-secret": "bank/mtls-client"},
 		"web": {"nginx.ingress.kubernetes.io/auth-tls-secret": ns + "/client-ca", "nginx.ingress.kubernetes.io/auth-secret": "basic-auth",
 			"haproxy.org/server-crt": ns + "/mtls-client"},
 	}
@@ -41,8 +49,9 @@ func TestCrossNamespaceSecretFailsTheReport(t *testing.T) {
 		}
 	}
 	createServices(t, ns, map[string]map[string]string{
-		"backend": {"haproxy.org/server-crt": "bank/mtls-client"},
-		"web":     {"haproxy.org/server-ca": ns + "/backend-ca"},
+		"backend":     {"haproxy.org/server-crt": "bank/mtls-client"},
+		"tls-backend": trimPadded(map[string]string{"haproxy-ingress.github.io/secure-verify-ca-secret": "bank/backend-ca"}),
+		"web":         {"haproxy.org/server-ca": ns + "/backend-ca"},
 	})
 	createProfile(t, profile, "ingxnssecret", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "net-ingress-snippets") })
 	eventuallyFinding(t, 60*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "mtls",
@@ -51,12 +60,18 @@ func TestCrossNamespaceSecretFailsTheReport(t *testing.T) {
 		"ingress injects configuration into its controller: auth-secret names a Secret of namespace payments")
 	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "backend",
 		"service injects configuration into its controller: haproxy.org/server-crt names a Secret of namespace bank")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "headers",
+		"ingress injects configuration into its controller: nginx.ingress.kubernetes.io/auth-proxy-set-headers names a ConfigMap of namespace payments")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Ingress", "secure",
+		"ingress injects configuration into its controller: haproxy-ingress.github.io/secure-crt-secret names a Secret of namespace bank")
+	eventuallyFinding(t, 20*time.Second, ns, profile, "net-ingress-snippets", "Service", "tls-backend",
+		"service injects configuration into its controller: haproxy-ingress.github.io/secure-verify-ca-secret names a Secret of namespace bank")
 	rep, err := getReport(ns, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rep.Status.Summary.Failing; got != 3 {
-		t.Errorf("want the 2 Ingresses and the Service that name another namespace's Secret failing and the web ones passing, got %d failing findings: %+v", got, rep.Status.Findings)
+	if got := rep.Status.Summary.Failing; got != 6 {
+		t.Errorf("want the 4 Ingresses and the 2 Services that name another namespace's Secret (ConfigMap) failing and the web ones passing, got %d failing findings: %+v", got, rep.Status.Findings)
 	}
 	if rep.Status.Summary.Failing > 0 {
 		for _, f := range rep.Status.Findings {

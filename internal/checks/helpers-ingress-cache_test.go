@@ -226,7 +226,8 @@ func FuzzSecretRefStandIn(f *testing.F) {
 	f.Add("shop", " shop/x ", "Not_A_Namespace/x", true)
 	f.Add("shop", "a/b/c", "/x,bank/", false)
 	f.Fuzz(func(t *testing.T, ns, v1, v2 string, service bool) {
-		a := map[string]string{"x.example.com/auth-secret": v1, "server-crt": v2, "haproxy.org/server-ca": v1 + "," + v2}
+		a := map[string]string{"x.example.com/auth-secret": v1, "server-crt": v2, "haproxy.org/server-ca": v1 + "," + v2,
+			"x.example.com/custom-headers": v2, "haproxy-ingress.github.io/secure-crt-secret": v1}
 		want := fmt.Sprint(foreignSecretRefs(ns, a, service))
 		_, omitted := reduceSecretRefs(a, ns, service, 0, 0)
 		if got := fmt.Sprint(foreignSecretRefs(ns, a, service)); got != want || omitted != 0 {

@@ -84,8 +84,12 @@ var netIngressSnippets = &engine.Check{
 		"that verifies clients) and proxy-ssl-secret (the client certificate and key it presents to the backend), which it refuses " +
 		"from another namespace only while its ConfigMap leaves allow-cross-namespace-resources off (a setting the Ingress does not " +
 		"show), and the HAProxy Kubernetes Ingress Controller's auth-secret, server-crt and server-ca (on Services too), which it " +
-		"reads from any namespace: the controller reads every namespace's Secrets, so the tenant has it present another team's " +
-		"client key, trust another team's CA or check passwords against another team's users. Any prefix counts (and none, for " +
+		"reads from any namespace, and HAProxy Ingress's secure-crt-secret and secure-verify-ca-secret (on Services too), which it " +
+		"takes from another namespace when it runs with --allow-cross-namespace: the controller reads every namespace's Secrets, so the tenant has it present another team's " +
+		"client key, trust another team's CA or check passwords against another team's users. So does one that names another namespace's " +
+		"ConfigMap in ingress-nginx's auth-proxy-set-headers (refused while allow-cross-namespace-resources is off) or custom-headers " +
+		"(read from any namespace): the controller sends its values as headers to the tenant's auth-url service or to the tenant's " +
+		"clients, a read of another team's ConfigMap. Any prefix counts (and none, for " +
 		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes. A manifest " +
 		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
@@ -97,7 +101,8 @@ var netIngressSnippets = &engine.Check{
 		"RouteGroups or Services for backends, keep Lua off (-lua-sources=none, the default since v0.23, or file) and disable " +
 		"the static and bearerinjector filters (-disabled-filters). Keep the Secrets an Ingress or Service names for its " +
 		"controller in its own namespace (a copy, or one cert-manager or a secret replicator keeps there) and " +
-		"allow-cross-namespace-resources \"false\" on ingress-nginx.",
+		"allow-cross-namespace-resources \"false\" on ingress-nginx (no --allow-cross-namespace on HAProxy Ingress); likewise the " +
+		"ConfigMaps of auth-proxy-set-headers and custom-headers.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress", "Service"},
@@ -136,7 +141,7 @@ var netIngressSnippets = &engine.Check{
 			// Where the manifest lands (kubectl apply -n) decides whether the namespace is
 			// another's: undecided, not passed.
 			ns, key, _ := strings.Cut(refs[0], "\x00")
-			ctx.NotAssessed("", "names a Secret of namespace "+ns+" for its controller ("+key+") but sets no namespace: "+
+			ctx.NotAssessed("", "names a "+refKind(key)+" of namespace "+ns+" for its controller ("+key+") but sets no namespace: "+
 				"whether that is another's depends on where it is applied (scan --namespace)")
 		default:
 			ctx.Pass("")
@@ -810,8 +815,35 @@ func emissaryStandIn(v string) string {
 // team's CA, or check passwords against another team's users: a confused deputy (CC6.1, CC6.3).
 // Read under any prefix (ingress-nginx's --annotations-prefix; HAProxy Ingress reads
 // auth-secret and auth-tls-secret under its own, alike), and the HAProxy Kubernetes Ingress
-// Controller's bare too (haproxyTechKey). Until December 2026 none was read.
+// Controller's bare too (haproxyTechKey). Until December 2026 none was read. HAProxy Ingress's
+// haproxyIngressSecretRefs and ingress-nginx's nginxConfigMapRefs are read alike.
 var secretRefs = []string{"auth-secret", "auth-tls-secret", "proxy-ssl-secret", haproxyTechServerCrt, haproxyTechServerCA}
+
+// haproxyIngressSecretRefs are HAProxy Ingress's (jcmoraisjr/haproxy-ingress) secure-crt-secret,
+// the client certificate and key it presents to an HTTPS backend, and secure-verify-ca-secret,
+// the CA it verifies the backend with: Backend-scope keys, which it reads under its
+// --annotations-prefix on Ingresses and Services ("Services only accept keys from the Backend
+// scope", docs/configuration/keys), as namespace/name (pkg/converters/ingress/annotations/
+// backend.go buildBackendProtocol: c.cache.GetTLSSecretPath and GetCASecretPath of the value), and
+// of another namespace when it runs with --allow-cross-namespace (pkg/controller/cache.go
+// buildSecretName), a flag of its administrators' that neither object shows. Not read bare: HAProxy
+// Ingress reads no key without its prefix. Until December 2026 neither was read.
+var haproxyIngressSecretRefs = []string{"secure-crt-secret", "secure-verify-ca-secret"}
+
+// nginxConfigMapRefs are ingress-nginx's annotations that name a ConfigMap, namespace/name, whose
+// data it uses on the Ingress's behalf: auth-proxy-set-headers, the headers it sends to the
+// auth-url service (internal/ingress/annotations/authreq/main.go: GetConfigMap of the value,
+// another namespace's refused only while allow-cross-namespace-resources is off), and
+// custom-headers, the headers it adds to the Ingress's responses (customheaders/main.go:
+// GetConfigMap of the value, with no namespace check in k8s.io/ingress-nginx
+// v0.0.0-20240708192948-52c50467d67d, though its documentation says only the Ingress's
+// namespace's are allowed). Its informer lists every namespace's ConfigMaps (controller/store
+// store.go), so the tenant has another team's ConfigMap values sent, as headers, to an auth
+// service of the tenant's (auth-url) or to the clients of the tenant's host: a read the tenant's
+// RBAC does not give. fastcgi-params-configmap is not one: ingress-nginx reads it from the
+// Ingress's namespace whatever the value names (fastcgi/main.go: ing.Namespace + "/" + name).
+// Read under any prefix (--annotations-prefix). Until December 2026 neither was read.
+var nginxConfigMapRefs = []string{"auth-proxy-set-headers", "custom-headers"}
 
 // haproxyTechSecretRefs are those of secretRefs the HAProxy Kubernetes Ingress Controller reads,
 // under any prefix or none; serviceSecretRefs those it reads on a Service (backend annotations).
@@ -825,15 +857,32 @@ const (
 	haproxyTechServerCA  = "server-ca"
 )
 
-// secretRefKey reports whether key names one of secretRefs on an Ingress (on a Service when
-// service is set): under any prefix, or bare for haproxyTechSecretRefs. The cache keeps such keys
-// (IngressReadsAnnotation, ServiceReadsAnnotation), so it is the very test the check makes.
+// prefixedKey reports whether key is one of names under a prefix (any).
+func prefixedKey(key string, names []string) bool {
+	prefix, name, prefixed := strings.Cut(key, "/")
+	return prefixed && prefix != "" && slices.Contains(names, name)
+}
+
+// secretRefKey reports whether key names one of secretRefs, haproxyIngressSecretRefs or
+// nginxConfigMapRefs on an Ingress (serviceSecretRefs or haproxyIngressSecretRefs on a Service
+// when service is set): under any prefix, or bare for haproxyTechSecretRefs (serviceSecretRefs).
+// The cache keeps such keys (IngressReadsAnnotation, ServiceReadsAnnotation), so it is the very
+// test the check makes.
 func secretRefKey(key string, service bool) bool {
 	if service {
-		return haproxyTechKey(key, serviceSecretRefs)
+		return haproxyTechKey(key, serviceSecretRefs) || prefixedKey(key, haproxyIngressSecretRefs)
 	}
-	prefix, name, prefixed := strings.Cut(key, "/")
-	return prefixed && prefix != "" && slices.Contains(secretRefs, name) || haproxyTechKey(key, haproxyTechSecretRefs)
+	return prefixedKey(key, secretRefs) || prefixedKey(key, haproxyIngressSecretRefs) || prefixedKey(key, nginxConfigMapRefs) ||
+		haproxyTechKey(key, haproxyTechSecretRefs)
+}
+
+// refKind is the kind of object the secretRefKey key names: a ConfigMap for nginxConfigMapRefs,
+// a Secret for the others.
+func refKind(key string) string {
+	if prefixedKey(key, nginxConfigMapRefs) {
+		return "ConfigMap"
+	}
+	return "Secret"
 }
 
 // foreignSecretNamespace returns the first namespace other than namespace that v, the value of
@@ -868,7 +917,7 @@ func foreignSecretRefs(namespace string, annotations map[string]string, service 
 	}
 	slices.Sort(keys)
 	for i, k := range keys {
-		keys[i] = k + " names a Secret of namespace " + foreignSecretNamespace(namespace, annotations[k])
+		keys[i] = k + " names a " + refKind(k) + " of namespace " + foreignSecretNamespace(namespace, annotations[k])
 	}
 	return keys
 }
