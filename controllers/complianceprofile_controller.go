@@ -116,6 +116,7 @@ type ComplianceProfileReconciler struct {
 // +kubebuilder:rbac:groups=networking.istio.io,resources=gateways;virtualservices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cilium.io,resources=ciliumnetworkpolicies;ciliumclusterwidenetworkpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects,verbs=get;list;watch
+// +kubebuilder:rbac:groups=configuration.konghq.com,resources=kongplugins,verbs=get;list;watch
 // +kubebuilder:rbac:groups=argoproj.io,resources=rollouts,verbs=get;list;watch
 // +kubebuilder:rbac:groups=projectcalico.org,resources=networkpolicies;globalnetworkpolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=crd.projectcalico.org,resources=networkpolicies;globalnetworkpolicies,verbs=get;list;watch

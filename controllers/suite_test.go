@@ -167,7 +167,8 @@ func run(m *testing.M) (int, error) {
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "cni"),
 			clusterNetworkPolicyCRD,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "argo-rollouts"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "argo-rollouts"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"))
 	})
 	if err != nil {
 		return 0, err

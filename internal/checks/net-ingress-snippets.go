@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -91,7 +92,12 @@ var netIngressSnippets = &engine.Check{
 		"(read from any namespace): the controller sends its values as headers to the tenant's auth-url service or to the tenant's " +
 		"clients, a read of another team's ConfigMap. Any prefix counts (and none, for " +
 		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes. A manifest " +
-		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied." + supporting,
+		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied. " +
+		"A Kong KongPlugin (configuration.konghq.com) of the pre-function or post-function plugin, which a namespace admin may " +
+		"create and attach to their Ingresses and Services (konghq.com/plugins), fails too, attached or not, unless disabled: Kong runs " +
+		"its Lua code in the shared proxy for the routes it is attached to; Kong documents that whoever can enable them can run " +
+		"arbitrary code, and its default sandbox still gives the code the kong.* and ngx.* functions. A KongClusterPlugin is " +
+		"cluster-scoped, its administrators' alone, and not judged." + supporting,
 	Remediation: "Remove the snippet annotations (of Ingresses and of Services); use the controller's dedicated annotations or a " +
 		"configuration its administrators own (the controller ConfigMap), and keep " +
 		"allow-snippet-annotations \"false\" on ingress-nginx (enable-snippets false on the NGINX " +
@@ -102,11 +108,16 @@ var netIngressSnippets = &engine.Check{
 		"the static and bearerinjector filters (-disabled-filters). Keep the Secrets an Ingress or Service names for its " +
 		"controller in its own namespace (a copy, or one cert-manager or a secret replicator keeps there) and " +
 		"allow-cross-namespace-resources \"false\" on ingress-nginx (no --allow-cross-namespace on HAProxy Ingress); likewise the " +
-		"ConfigMaps of auth-proxy-set-headers and custom-headers.",
+		"ConfigMaps of auth-proxy-set-headers and custom-headers. On Kong, have its administrators provide pre-function and " +
+		"post-function code as KongClusterPlugins, or set untrusted_lua=off where no custom code is needed.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
-	Targets:  []string{"Ingress", "Service"},
+	Targets:  []string{"Ingress", "Service", "KongPlugin"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
+		if o.Kind == "KongPlugin" {
+			kongPluginRunsCode(ctx, o)
+			return
+		}
 		var found, refs []string
 		what := "ingress"
 		switch o.Obj.(type) {
@@ -969,4 +980,46 @@ func reduceSecretRefs(a map[string]string, namespace string, service bool, named
 		omitted++
 	}
 	return named, omitted
+}
+
+// kongServerless are the Kong plugins that run Lua code of their configuration's: pre-function
+// and post-function, "Kong Functions", in every phase the configuration names (access,
+// header_filter, log, certificate, ...). Kong's own documentation (developer.konghq.com/plugins/
+// pre-function, post-function) warns that they "allow anyone who can enable the plugin to execute
+// arbitrary code", and its default sandbox (untrusted_lua=strict, or sandbox before Kong 3.x,
+// developer.konghq.com/gateway/sandboxing) denies file and network I/O but leaves the code the
+// PDK (kong.*) and ngx.*: it reads and rewrites every request and response of the routes it is
+// attached to, and runs in the shared proxy's workers. The Kong Ingress Controller takes a
+// KongPlugin (configuration.konghq.com/v1, namespaced) from any namespace and applies it where an
+// Ingress or Service of that namespace names it in konghq.com/plugins: whoever may write a
+// KongPlugin may write that annotation. Until December 2026 no KongPlugin was read.
+var kongServerless = []string{"pre-function", "post-function"}
+
+// kongPluginRunsCode judges a KongPlugin: one of kongServerless that is not disabled fails,
+// whatever its code (attached or not: its author may attach it), a configuration.konghq.com
+// KongPlugin of another plugin passes, and a kind of that name of another group is not Kong's.
+func kongPluginRunsCode(ctx *engine.Context, o *engine.Object) {
+	u, ok := o.Obj.(*unstructured.Unstructured)
+	if !ok || !strings.HasPrefix(o.APIVersion, "configuration.konghq.com/") {
+		ctx.NotApplicable("", "not a configuration.konghq.com KongPlugin")
+		return
+	}
+	plugin, _, err := unstructured.NestedString(u.Object, "plugin")
+	if err != nil {
+		ctx.NotAssessed("", "plugin is not a string")
+		return
+	}
+	if !slices.Contains(kongServerless, plugin) {
+		ctx.Pass("")
+		return
+	}
+	disabled, found, err := unstructured.NestedBool(u.Object, "disabled")
+	switch {
+	case err != nil:
+		ctx.NotAssessed("", "disabled is not a boolean")
+	case found && disabled:
+		ctx.Pass("")
+	default:
+		ctx.Fail("", "KongPlugin runs Lua code of its own in the shared Kong proxy: plugin %s", plugin)
+	}
 }

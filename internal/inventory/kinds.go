@@ -131,6 +131,7 @@ var (
 	cnp     = schema.GroupVersion{Group: "policy.networking.k8s.io", Version: "v1beta1"}
 	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
 	argo    = schema.GroupVersion{Group: "argoproj.io", Version: "v1alpha1"}
+	kong    = schema.GroupVersion{Group: "configuration.konghq.com", Version: "v1"}
 	dra     = schema.GroupVersion{Group: "resource.k8s.io", Version: "v1"}
 )
 
@@ -213,6 +214,10 @@ var Kinds = []Kind{
 	// Argo Rollouts' Rollout, which runs the template of a Deployment it names (spec.workloadRef)
 	// through ReplicaSets of its own, the Deployment scaled to 0.
 	optional(argo, "Rollout"),
+	// Kong's KongPlugin, which a namespace's Ingresses and Services attach (konghq.com/plugins):
+	// net-ingress-snippets fails one that runs Lua code in the shared proxy (pre-function,
+	// post-function).
+	optional(kong, "KongPlugin"),
 	// Dynamic Resource Allocation's claims and claim templates (wl-device-admin-access), read
 	// unstructured as internal/manifest decodes them: built in, served at v1 from Kubernetes
 	// 1.34, at v1beta2 or v1beta1 before where DRA was enabled, not at all where it was not.

@@ -223,6 +223,9 @@ var namespacedUnstructured = map[string]bool{
 	"CiliumNetworkPolicy": true, "NetworkPolicy": true,
 	// KEDA's ScaledObject (keda.sh), which scales a workload of its own namespace.
 	"ScaledObject": true,
+	// Kong's KongPlugin (configuration.konghq.com), a plugin configuration of its namespace's
+	// Ingresses and Services (konghq.com/plugins).
+	"KongPlugin": true,
 	// Argo Rollouts' Rollout (argoproj.io), which runs a Deployment of its own namespace's
 	// template (spec.workloadRef).
 	"Rollout": true,
