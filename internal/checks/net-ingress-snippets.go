@@ -93,7 +93,7 @@ var netIngressSnippets = &engine.Check{
 		"clients, a read of another team's ConfigMap. Any prefix counts (and none, for " +
 		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes. A manifest " +
 		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied. " +
-		"A Kong KongPlugin (configuration.konghq.com) of the pre-function or post-function plugin, which a namespace admin may " +
+		"A Kong KongPlugin (configuration.konghq.com) of the pre-function, post-function or exit-transformer plugin, which a namespace admin may " +
 		"create and attach to their Ingresses and Services (konghq.com/plugins), fails too, attached or not, unless disabled: Kong runs " +
 		"its Lua code in the shared proxy for the routes it is attached to; Kong documents that whoever can enable them can run " +
 		"arbitrary code, and its default sandbox still gives the code the kong.* and ngx.* functions. A KongClusterPlugin is " +
@@ -992,8 +992,12 @@ func reduceSecretRefs(a map[string]string, namespace string, service bool, named
 // attached to, and runs in the shared proxy's workers. The Kong Ingress Controller takes a
 // KongPlugin (configuration.konghq.com/v1, namespaced) from any namespace and applies it where an
 // Ingress or Service of that namespace names it in konghq.com/plugins: whoever may write a
-// KongPlugin may write that annotation. Until December 2026 no KongPlugin was read.
-var kongServerless = []string{"pre-function", "post-function"}
+// KongPlugin may write that annotation. Kong Gateway Enterprise's exit-transformer runs the Lua
+// functions of its configuration (config.functions) alike, in the same sandbox
+// (developer.konghq.com/plugins/exit-transformer; Kong's sandboxing page for AI Gateway lists the
+// three as those whoever may create or edit can run code with). Until December 2026 no
+// KongPlugin was read.
+var kongServerless = []string{"pre-function", "post-function", "exit-transformer"}
 
 // kongPluginRunsCode judges a KongPlugin: one of kongServerless that is not disabled fails,
 // whatever its code (attached or not: its author may attach it), a configuration.konghq.com
