@@ -81,6 +81,7 @@ var Withheld = []engine.WithheldField{
 	{Kind: "Pod", Path: []string{"status"}, Why: withheldWhy},
 	{Kind: "ReplicaSet", Path: []string{"status"}, Why: withheldWhy},
 	{Kind: "Job", Path: []string{"status"}, Why: withheldWhy},
+	{Kind: "KongPlugin", Path: []string{"config"}, Why: withheldWhy},
 }
 
 const withheldWhy = "the operator does not keep (its informer cache drops it to save memory)"
@@ -100,6 +101,7 @@ func stripObject(in any) (any, error) {
 	}
 	obj.SetManagedFields(nil)
 	trimAnnotations(in)
+	stripKongPlugin(in)
 	if a := obj.GetAnnotations(); a != nil {
 		if _, ok := a[lastAppliedAnnotation]; ok {
 			if k, ok := in.(engine.KubeObject); ok && len(engine.StaleApplied(k)) > 0 {
@@ -128,6 +130,16 @@ func stripObject(in any) (any, error) {
 	// ReplicaSets and their Pods (checks.ShareCommandLines).
 	checks.ShareCommandLines(obj)
 	return in, nil
+}
+
+// stripKongPlugin drops a Kong KongPlugin's config (withheld from custom checks, Withheld): its
+// plugin's settings, a pre-function's Lua code among them, which its author sizes up to what etcd
+// holds, and no built-in check reads (net-ingress-snippets reads its plugin and disabled).
+func stripKongPlugin(in any) {
+	if u, ok := in.(*unstructured.Unstructured); ok && u.GetKind() == "KongPlugin" &&
+		strings.HasPrefix(u.GetAPIVersion(), "configuration.konghq.com/") {
+		unstructured.RemoveNestedField(u.Object, "config")
+	}
 }
 
 // trimAnnotations keeps of in's annotations, when it is of a kind whose annotations the cache

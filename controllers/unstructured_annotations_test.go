@@ -46,3 +46,36 @@ func TestTenantAddOnAnnotationsDoNotGrowTheCache(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantKongPluginsDoNotGrowTheCache: a KongPlugin's config (a pre-function's Lua code) is
+// the tenant's, up to what etcd holds (1.5 MiB an object), and no built-in check reads it
+// (net-ingress-snippets reads its plugin and disabled): the cache drops it, withheld from custom
+// checks (Withheld), and keeps what the check reads.
+func TestTenantKongPluginsDoNotGrowTheCache(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "configuration.konghq.com/v1", "kind": "KongPlugin",
+		"metadata": map[string]any{"name": "tenant", "namespace": "shop"}, "plugin": "pre-function", "disabled": false,
+		"config": map[string]any{"access": []any{strings.Repeat("-- tenant code\n", 70000)}}}}
+	if _, err := stripObject(u); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 4<<10 {
+		t.Errorf("the cache holds %d KiB of a KongPlugin with 1 MiB of config: want at most 4 KiB", len(data)>>10)
+	}
+	if p, _, _ := unstructured.NestedString(u.Object, "plugin"); p != "pre-function" {
+		t.Errorf("the cache lost the KongPlugin's plugin: %q", p)
+	}
+	if _, found, _ := unstructured.NestedBool(u.Object, "disabled"); !found {
+		t.Error("the cache lost the KongPlugin's disabled")
+	}
+	withheld := false
+	for _, w := range Withheld {
+		withheld = withheld || w.Kind == "KongPlugin" && strings.Join(w.Path, ".") == "config"
+	}
+	if !withheld {
+		t.Error("the cache drops a KongPlugin's config, but Withheld does not say so to custom checks")
+	}
+}
