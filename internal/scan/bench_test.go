@@ -180,3 +180,25 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
 }
+
+// BenchmarkWriteSARIF measures only writing `scan -o sarif` of ../shared/corpus: the report is
+// made outside the timed loop.
+func BenchmarkWriteSARIF(b *testing.B) {
+	files := readCorpus(b)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	var objs []*engine.Object
+	for _, f := range files {
+		got, _ := manifest.Decode(f.name, f.data)
+		objs = append(objs, got...)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
+	rep := buildReport(ev, len(objs), false)
+	var out countingWriter
+	for b.Loop() {
+		out = 0
+		if err := write(&out, "sarif", rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(out))
+}
