@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -116,10 +117,24 @@ const lowerHex = "0123456789abcdef"
 // with escapeHTML): '"' and '\\' escaped by a backslash; \b, \f, \n, \r and \t by their letter;
 // other control bytes, '<', '>' and '&' as \u00XX; a byte that is not UTF-8 as \ufffd; and
 // U+2028 and U+2029 as \u2028 and \u2029.
+//
+// Eight bytes at a time while none of them needs a look (jsonLook8): most of a finding's text is
+// plain ASCII. Byte by byte, this was 57 M of the 1,538 M instructions of `scan -o json` of
+// 3,000 objects.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) {
+			if m := jsonLook8(load8(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		b := s[i]
 		if jsonSafe[b] { // not one byte of 0x80 or more: those are decided below
 			i++
@@ -166,4 +181,30 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// Eight bytes at a time (jsonLook8): each byte of byteOnes is 1, of byteTops 0x80.
+const byteOnes, byteTops = 0x0101010101010101, 0x8080808080808080
+
+// load8 is the eight bytes of s from i, the first the lowest (little-endian).
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// jsonLook8 is not zero when a byte of w is one appendJSONString does not copy as it is without
+// a look (not jsonSafe): a control byte (below 0x20), '"', '\\', '<', '>', '&', or a byte of
+// 0x80 or more (UTF-8, which it decodes). Its lowest set bit is the top bit of the first such
+// byte. x-n*byteOnes &^ x has the top bit of a byte set where the byte is below n, as
+// internal/manifest's belowMask: subtracting borrows into the top bit, and a borrow changes only
+// the bytes after the first such byte, so each term's lowest set bit is exact, and so is the
+// lowest of their union. A zero byte (below 1) of w^c*byteOnes is a byte c; '<' (0x3C) and '>'
+// (0x3E) differ only in bit 1, '"' (0x22) and '&' (0x26) only in bit 2, so one test finds
+// either of a pair: the byte with that bit set is the pair's higher. Written to be inlined.
+func jsonLook8(w uint64) uint64 {
+	lt := (w | 0x02*byteOnes) ^ 0x3E*byteOnes // '<' or '>': 0
+	qa := (w | 0x04*byteOnes) ^ 0x26*byteOnes // '"' or '&': 0
+	bs := w ^ '\\'*byteOnes                   // '\\': 0
+	return ((w-0x20*byteOnes)&^w | (lt-byteOnes)&^lt | (qa-byteOnes)&^qa | (bs-byteOnes)&^bs | w) & byteTops
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +128,45 @@ func TestFindingJSONKnowsEveryField(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestJSONStringAsMarshal: appendJSONString quotes as encoding/json's Marshal does a byte that
+// needs a look (an escape, the first byte of a UTF-8 character, one that is not UTF-8) at every
+// place in strings of up to 24 bytes, so at every offset in and past the eight it reads at a
+// time, alone and after another.
+func TestJSONStringAsMarshal(t *testing.T) {
+	looks := []string{"\x00", "\x1f", "\"", "\\", "<", ">", "&", "\n", "\x7f", "é", "\u2028", "\u2029", "😀", "\xff", "\xc3", "\xe2\x80"}
+	for _, look := range looks {
+		for n := range 25 {
+			for at := range n + 1 {
+				for _, s := range []string{
+					strings.Repeat("a", at) + look + strings.Repeat("b", n-at),
+					strings.Repeat("a", at) + look + strings.Repeat("~", n-at) + look,
+				} {
+					want, err := json.Marshal(s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+						t.Fatalf("%q: want %s, got %s", s, want, got[1:])
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzJSONString: appendJSONString quotes any string as encoding/json's Marshal does.
+func FuzzJSONString(f *testing.F) {
+	f.Add("plain ASCII text of a finding's message")
+	f.Add("<a href=\"x\">&amp;</a> \\ \b\f\n\r\t\x00\x1f\x7f é \u2028\u2029 \xff\xc3 😀")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: want %s, got %s", s, want, got)
+		}
+	})
 }
