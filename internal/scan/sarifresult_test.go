@@ -46,17 +46,18 @@ func TestSARIFResultAsMarshalIndent(t *testing.T) {
 			objs, _ := manifest.Load([]string{dir}, nil)
 			ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
 			rep := buildReport(ev, len(objs), true)
+			uris := fileURIs{}
 			n := 0
 			for _, items := range [][]found{rep.found, rep.assessed} {
 				for _, it := range items {
 					f := rep.finding(it)
-					assertSARIFResult(t, sarifResultOf(f, ruleIndex), "        ")
+					assertSARIFResult(t, sarifResultOf(f, ruleIndex, uris), "        ")
 					for _, waived := range []struct {
 						result    v1alpha1.CheckResult
 						exception string
 					}{{v1alpha1.ResultExcepted, "team/waiver"}, {v1alpha1.ResultNotAssessed, ""}, {v1alpha1.ResultNotAssessed, "team/waiver"}} {
 						f.Result, f.Exception = waived.result, waived.exception
-						assertSARIFResult(t, sarifResultOf(f, ruleIndex), "        ")
+						assertSARIFResult(t, sarifResultOf(f, ruleIndex, uris), "        ")
 					}
 					n++
 				}
@@ -158,6 +159,19 @@ func TestSARIFResultKnowsEveryField(t *testing.T) {
 		for _, m := range []reflect.Type{reflect.TypeFor[json.Marshaler](), reflect.TypeFor[interface{ MarshalText() ([]byte, error) }]()} {
 			if typ.Implements(m) || reflect.PointerTo(typ).Implements(m) {
 				t.Errorf("%s implements %s: appendSARIFResult does not call it", typ, m)
+			}
+		}
+	}
+}
+
+// TestFileURIsAsFileURI: a file's URI from fileURIs is fileURI's, the first time and again, for
+// paths that clean to the same one or need escaping.
+func TestFileURIsAsFileURI(t *testing.T) {
+	uris := fileURIs{}
+	for range 2 {
+		for _, p := range []string{"a/b.yaml", "./a/b.yaml", "a//b.yaml", "<stdin>", "a b/c%d#e?.yaml", "../x/y.yaml", "/abs/z.yaml", "é/ü.yaml", ""} {
+			if got, want := uris.of(p), fileURI(p); got != want {
+				t.Errorf("%q: %q, fileURI %q", p, got, want)
 			}
 		}
 	}
