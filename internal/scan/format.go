@@ -433,6 +433,9 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // most control characters (encoding/xml writes U+FFFD for each). The checks' messages quote
 // what they cite, so they come through as they are.
 func shown(s string) string {
+	if !strings.Contains(s, "\n") {
+		return termtable.Escape(s) // one line: what the split and the join would give
+	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = termtable.Escape(l)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/manifest"
+	"github.com/soc2-operator/soc2-operator/internal/termtable"
 )
 
 // assertSARIFResult fails unless appendSARIFResult writes res as json.MarshalIndent does.
@@ -173,6 +175,20 @@ func TestFileURIsAsFileURI(t *testing.T) {
 			if got, want := uris.of(p), fileURI(p); got != want {
 				t.Errorf("%q: %q, fileURI %q", p, got, want)
 			}
+		}
+	}
+}
+
+// TestShownOneLineAsSplit: shown of text without a line break, which it escapes whole, is what
+// escaping each line and joining them gives, as for text with line breaks.
+func TestShownOneLineAsSplit(t *testing.T) {
+	for _, s := range []string{"", "plain", "pay\u202ements\x1b[2J\r\x7f\xff\u200b", "two\nlines\x1b", "\n", "end\n"} {
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			lines[i] = termtable.Escape(l)
+		}
+		if got, want := shown(s), strings.Join(lines, "\n"); got != want {
+			t.Errorf("shown(%q) = %q, line by line %q", s, got, want)
 		}
 	}
 }

@@ -198,7 +198,7 @@ func Wrap(s string, n int) []string {
 // UTF-8 is written \x9b: a terminal reading 8-bit controls takes it for one. Text without any of
 // these is returned unchanged.
 func Escape(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, shownEscaped) {
+	if printableASCII(s) || utf8.ValidString(s) && !strings.ContainsFunc(s, shownEscaped) {
 		return s
 	}
 	var b strings.Builder
@@ -222,6 +222,18 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// printableASCII reports whether s is only printable ASCII (space to '~'): what most text is,
+// and Escape returns unchanged. A byte at a time it takes about a third of the instructions of
+// decoding runes for shownEscaped, which was 4% of `scan -o sarif` of 3,000 objects.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // shownEscaped reports whether Escape writes r as an escape.
