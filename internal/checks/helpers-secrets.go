@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -480,6 +482,37 @@ func userPasswordValue(value string) (string, bool) {
 	return p, true
 }
 
+// serverSuffixes end the names of servers inside a cluster or a service registry: a Service's
+// (orders.shop.svc, .svc.cluster.local), Consul's (.consul), mDNS's (.local) and a cloud's
+// internal names (.internal, .localdomain).
+var serverSuffixes = []string{".svc", ".cluster.local", ".consul", ".local", ".internal", ".localdomain"}
+
+// serverAddress reports whether value (trimmed) is a server's address, HOST:PORT, rather than
+// USER:PASSWORD: a port of 1 to 65535 (no leading zero) after localhost, an IPv4 address, or a
+// DNS name that ends in one of serverSuffixes or has three labels or more
+// (consul.example.com). A user with a dot, john.doe:1234, is a user: a name of two labels needs
+// one of the suffixes.
+func serverAddress(value string) bool {
+	host, port, ok := strings.Cut(strings.TrimSpace(value), ":")
+	if !ok || port == "" || port[0] == '0' || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		return false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n > 65535 {
+		return false
+	}
+	host = strings.ToLower(host)
+	if host == "localhost" || net.ParseIP(host).To4() != nil {
+		return true
+	}
+	labels := strings.Split(host, ".")
+	for _, l := range labels {
+		if l == "" || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return false
+		}
+	}
+	return len(labels) >= 3 || len(labels) == 2 && slices.ContainsFunc(serverSuffixes, func(s string) bool { return strings.HasSuffix(host, s) })
+}
+
 // valueDecidesName reports whether a name credentialName takes is a credential's only for some
 // forms of value, which credentialValue reads whatever credentialValueClass says of them:
 // NEO4J_AUTH (USER/PASSWORD, or none), a gossip key's setting (gossipKeyName) and a name that
@@ -500,7 +533,7 @@ func credentialValue(name, value string) bool {
 	if userPasswordName(name) {
 		// BASIC_AUTH=true, PROXY_AUTH=basic, ETCDCTL_USER=root: only a password is one.
 		p, ok := userPasswordValue(value)
-		if !ok || strings.Trim(p, "0123456789") == "" && bareAuthName(name) {
+		if !ok || strings.Trim(p, "0123456789") == "" && (bareAuthName(name) || serverAddress(value)) {
 			return false
 		}
 		value = p

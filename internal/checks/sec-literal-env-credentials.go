@@ -34,7 +34,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY, Yarn's YARN_NPM_AUTH_IDENT), that holds USER:PASSWORD " +
 		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
-		"BASIC_AUTH=true, ETCDCTL_USER=root, nor a server, AUTH=auth-server:9000) or that holds the gossip key of Consul's " +
+		"BASIC_AUTH=true, ETCDCTL_USER=root, nor a server, AUTH=auth-server:9000, CONSUL_HTTP_AUTH=localhost:8500) or that holds the gossip key of Consul's " +
 		"and Nomad's agents (base64 of 16, 24 or 32 bytes under a name whose last word is ENCRYPT, CONSUL_ENCRYPT, " +
 		"also as the encrypt setting of a configuration: CONSUL_LOCAL_CONFIG={\"encrypt\": ...}, as are its ACL tokens, " +
 		"{\"acl\": {\"tokens\": {\"agent\": ...}}}; not a switch or " +
