@@ -35,3 +35,31 @@ func TestUserPasswordNamesHoldingAServer(t *testing.T) {
 		})
 	}
 }
+// TestAlertmanagerReceiverKeys judges the receiver settings Alertmanager types as <secret>
+// though no credential word names them: PagerDuty's routing_key and service_key (an integration
+// key: whoever holds it can open and resolve incidents) and Pushover's user_key. Before, only
+// gitleaks' generic-api-key found them, by entropy: about one in five random 32-hex-digit
+// routing keys passed (the first below among them).
+func TestAlertmanagerReceiverKeys(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"PagerDuty routing_key, a list item": {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: 1111aaaa2222bbbb1111aaaa2222bbbb\n", true},
+		"PagerDuty service_key, indented":    {"receivers:\n  - name: pd\n    pagerduty_configs:\n      - send_resolved: true\n        service_key: \"Orders2024deploy\"\n", true},
+		"Pushover user_key":                  {"receivers:\n- name: po\n  pushover_configs:\n  - user_key: 'Orders2024deploy'\n    token_file: /etc/po/token\n", true},
+		"a routing_key_file":                 {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key_file: /etc/pd/key\n", false},
+		"a template":                         {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: '{{ .Values.pdKey }}'\n", false},
+		"a variable":                         {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: ${PD_ROUTING_KEY}\n", false},
+		"a placeholder":                      {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: <routing-key>\n", false},
+		"an AMQP routing_key elsewhere":      {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key_file: /k\n- name: wh\n  webhook_configs:\n  - url: http://relay\n    routing_key: orders.created\n", false},
+		"RabbitMQ's routing_key":             {"exchange: orders\nrouting_key: orders.created\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("alertmanager.yml", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(alertmanager.yml, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

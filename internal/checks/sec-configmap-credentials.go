@@ -96,7 +96,7 @@ var secConfigmapCredentials = &engine.Check{
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), incoming-webhook URLs that carry their " +
 		"token (Discord's /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, also as Alertmanager's slack_api_url, Rocket.Chat's " +
-		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=; Slack's and Teams' connector URLs are gitleaks' rules), password files (.pgpass, .netrc) " +
+		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
 		"that give a literal password, an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
 		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
@@ -384,6 +384,11 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	if !binary && grafanaHeaderCredential(settings) {
 		return "Grafana datasource header"
 	}
+	if !binary {
+		if key := alertmanagerReceiverKey(v); key != "" {
+			return "Alertmanager's " + key
+		}
+	}
 	if !binary && haproxyInsecurePassword(v) {
 		return "HAProxy user's insecure-password"
 	}
@@ -412,6 +417,64 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	if !binary && !plain {
 		// plain: nothing in v decodes, and encodedCredential would find nothing.
 		return encodedCredential(v)
+	}
+	return ""
+}
+
+// alertmanagerReceiverKeys are the settings of Alertmanager's receivers that its configuration
+// types as <secret> though no credential word names them, by the list of receivers that holds
+// them: PagerDuty's routing_key and service_key (an integration key, which opens and resolves
+// incidents) and Pushover's user_key. Elsewhere a routing_key is AMQP's (orders.created).
+var alertmanagerReceiverKeys = map[string][]string{
+	"pagerduty_configs": {"routing_key", "service_key"},
+	"pushover_configs":  {"user_key"},
+}
+
+// alertmanagerReceiverKey names the first of alertmanagerReceiverKeys that text, Alertmanager's
+// configuration in YAML, sets to a literal inside the list that holds it (pagerduty_configs
+// routing_key), "" when none: a key is inside the list while it is indented further than the
+// list's own key (a list item's "- " counts as indentation). routing_key_file, a template, a
+// variable and a placeholder are no literal.
+func alertmanagerReceiverKey(text string) string {
+	if !strings.Contains(text, "pagerduty_configs") && !strings.Contains(text, "pushover_configs") {
+		return ""
+	}
+	list, indent := "", 0
+	for line := range strings.SplitSeq(text, "\n") {
+		t := strings.TrimLeft(line, " ")
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		col := len(line) - len(t)
+		for strings.HasPrefix(t, "- ") {
+			t = strings.TrimLeft(t[2:], " ")
+			col = len(line) - len(t)
+		}
+		key, value, ok := strings.Cut(t, ":")
+		if list != "" && col <= indent {
+			list = ""
+		}
+		if !ok {
+			continue
+		}
+		key = strings.TrimSpace(key)
+		if _, isList := alertmanagerReceiverKeys[key]; isList {
+			list, indent = key, col
+			continue
+		}
+		if list == "" || !slices.Contains(alertmanagerReceiverKeys[list], key) {
+			continue
+		}
+		if j := strings.Index(value, " #"); j >= 0 {
+			value = value[:j]
+		}
+		v := strings.TrimSpace(value)
+		if n := len(v); n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n-1] == v[0] {
+			v = v[1 : n-1]
+		}
+		if v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("token", v) {
+			return list + " " + key
+		}
 	}
 	return ""
 }
