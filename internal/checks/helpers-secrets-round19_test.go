@@ -35,6 +35,7 @@ func TestUserPasswordNamesHoldingAServer(t *testing.T) {
 		})
 	}
 }
+
 // TestAlertmanagerReceiverKeys judges the receiver settings Alertmanager types as <secret>
 // though no credential word names them: PagerDuty's routing_key and service_key (an integration
 // key: whoever holds it can open and resolve incidents) and Pushover's user_key. Before, only
@@ -59,6 +60,37 @@ func TestAlertmanagerReceiverKeys(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := keyCredential("alertmanager.yml", tc.text, false); (got != "") != tc.want {
 				t.Errorf("keyCredential(alertmanager.yml, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHashRocketSettingsInsideALine judges name => value inside a line, as a one-line Logstash
+// pipeline (output { elasticsearch { user => "u" password => "p" } }) and Ruby's and PHP's
+// hashes write it. Before, only a line that starts with its setting was read, so these passed.
+func TestHashRocketSettingsInsideALine(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"Logstash, one line":       {`output { elasticsearch { hosts => ["es:9200"] user => "elastic" password => "Orders-2024" } }`, true},
+		"Logstash, unquoted":       {`output { elasticsearch { user => elastic password => Orders-2024 } }`, true},
+		"jdbc_password":            {`input { jdbc { jdbc_user => "app" jdbc_password => 'Orders-2024' } }`, true},
+		"PHP array":                {`$db = array('host' => 'db', 'password' => 'Orders-2024');`, true},
+		"Ruby hash, a symbol name": {`config = { :user => "app", :password => "Orders-2024" }`, true},
+		"Logstash, a variable":     {`output { elasticsearch { user => "elastic" password => "${ES_PASSWORD}" } }`, false},
+		"PHP, a function call":     {`$db = array('host' => 'db', 'password' => getenv('DB_PASSWORD'));`, false},
+		"PHP, a variable":          {`$db = array('host' => 'db', 'password' => $pw);`, false},
+		"a comparison":             {`if password >= 8 then`, false},
+		"an empty value":           {`output { elasticsearch { user => "elastic" password => "" } }`, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("pipeline.conf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(pipeline.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+			if got := envCredential("PIPELINE_CONFIG", tc.text); (got != "") != tc.want {
+				t.Errorf("envCredential(PIPELINE_CONFIG, %q) = %q, want a credential %v", tc.text, got, tc.want)
 			}
 		})
 	}

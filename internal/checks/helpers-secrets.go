@@ -2605,7 +2605,87 @@ func inlineSettings(line string, add func(string) bool) bool {
 		}
 		i += 1 + j
 	}
-	return xmlNamedValues(line, add) || phpConstant(line, add)
+	return xmlNamedValues(line, add) || phpConstant(line, add) || hashRocketSettings(line, add)
+}
+
+// hashRocketSettings calls add with the name of each setting written name => value inside line
+// (not at its start, which lineSetting reads) that ends in a credential word and holds a
+// literal value, until add returns true (and then returns true): a one-line Logstash pipeline's
+// output { elasticsearch { user => "u" password => "p" } }, Ruby's { :password => "p" } and PHP's
+// array('password' => 'p'). The name follows a blank or one of {([, and may be quoted or a Ruby
+// symbol. A quoted value is the value; an unquoted one (a Logstash bareword) only when code would
+// not read it as a name or an expression: not an identifier (pw, DB_PASSWORD), nor a value
+// starting with $, @, : or &, nor one holding '.', '[' or '(' (ENV['PW'], Rails.credentials.pw,
+// getenv('PW')).
+func hashRocketSettings(line string, add func(string) bool) bool {
+	for from := 0; ; {
+		i := strings.Index(line[from:], "=>")
+		if i < 0 {
+			return false
+		}
+		i += from
+		from = i + 2
+		end := i
+		for end > 0 && (line[end-1] == ' ' || line[end-1] == '\t') {
+			end--
+		}
+		var quote byte
+		if end > 0 && (line[end-1] == '"' || line[end-1] == '\'') {
+			quote = line[end-1]
+			end--
+		}
+		start := end
+		for start > 0 && isSettingChar(line[start-1]) {
+			start--
+		}
+		name := line[start:end]
+		switch {
+		case quote != 0:
+			if start == 0 || line[start-1] != quote {
+				continue
+			}
+			start--
+		case start > 0 && line[start-1] == ':':
+			start--
+		}
+		if name == "" || start == 0 || !strings.ContainsRune(" \t{([,", rune(line[start-1])) || !credentialSettingName(name) {
+			continue
+		}
+		rest := strings.TrimLeft(line[i+2:], " \t")
+		var value string
+		if rest != "" && (rest[0] == '"' || rest[0] == '\'') {
+			j := strings.IndexByte(rest[1:], rest[0])
+			if j < 0 {
+				continue
+			}
+			value = rest[1 : 1+j]
+		} else {
+			// To the next blank or delimiter, and before the next name => value's =: on a
+			// line of many, each value is read to the next one only.
+			if j := strings.IndexAny(rest, " \t,;{}()[]<>=\"'"); j >= 0 {
+				rest = rest[:j]
+			}
+			if rest == "" || strings.ContainsAny(rest[:1], "$@:&") || strings.ContainsAny(rest, ".[(") || codeIdentifier(rest) {
+				continue
+			}
+			value = rest
+		}
+		if !shellExpansion(value) && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
+			return true
+		}
+	}
+}
+
+// codeIdentifier reports whether w is a name in code: a letter or underscore, then letters,
+// digits and underscores.
+func codeIdentifier(w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return w != ""
 }
 
 // phpDefine is a PHP constant defined with a quoted name and a quoted value: WordPress's

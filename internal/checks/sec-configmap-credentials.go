@@ -49,7 +49,7 @@ var secConfigmapCredentials = &engine.Check{
 		"db.password:VALUE, a line continued with a backslash, \\uXXXX escapes in the key; a YAML " +
 		"value on the line after its key; a name of more than one word, or of one ending in PW, a blank and one value, as " +
 		"keepalived's auth_pass VALUE, Fluent Bit's HTTP_Passwd VALUE and ldap.conf's and slapd's BINDPW and rootpw VALUE, nginx's proxy_pass aside, and " +
-		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, an XML <password> " +
+		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, a name => value pair, as a one-line Logstash pipeline's { elasticsearch { password => \"VALUE\" } } or PHP's array('password' => 'VALUE'), an XML <password> " +
 		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +

@@ -44,7 +44,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"that carries its token (DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, " +
 		"Rocket.Chat's /hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
-		"Server=db;Password=... or host=db password=...) setting a credential-like name to a literal " +
+		"Server=db;Password=... or host=db password=..., or a name => value pair, as a one-line Logstash pipeline's password => \"...\") setting a credential-like name to a literal " +
 		"value, an Oracle logon USER/PASSWORD@//host:port/service or USER/PASSWORD@ALIAS under a name that says it is a " +
 		"database connection (ORACLE_CONNECTION, DB_CONNECT_STRING; not an image's repo/name@sha256:... digest) with a literal " +
 		"password, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
