@@ -95,3 +95,34 @@ func TestHashRocketSettingsInsideALine(t *testing.T) {
 		})
 	}
 }
+
+// TestSquidPeerLogin judges Squid's cache_peer login=USER:PASSWORD, the credentials Squid sends
+// its parent proxy (and login=*:PASSWORD, a fixed password after the client's user). Before,
+// login is no credential word and the pair passed; PASSTHRU, PASS, PROXYPASS and NEGOTIATE
+// forward or negotiate credentials and are none.
+func TestSquidPeerLogin(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"a parent's user and password": {"http_port 3128\ncache_peer parent.corp parent 3128 0 no-query default login=deploy:Orders-2024\n", true},
+		"a fixed password":             {"cache_peer parent.corp parent 3128 0 login=*:Orders-2024 no-digest\n", true},
+		"indented, tabs":               {"  cache_peer\tparent.corp\tparent\t3128\t0\tlogin=deploy:Orders-2024\n", true},
+		"PASSTHRU":                     {"cache_peer parent.corp parent 3128 0 login=PASSTHRU\n", false},
+		"PASS":                         {"cache_peer parent.corp parent 3128 0 login=PASS\n", false},
+		"NEGOTIATE with a principal":   {"cache_peer parent.corp parent 3128 0 login=NEGOTIATE:HTTP/proxy.corp@CORP\n", false},
+		"a variable":                   {"cache_peer parent.corp parent 3128 0 login=deploy:${PEER_PASSWORD}\n", false},
+		"a comment":                    {"# cache_peer parent.corp parent 3128 0 login=deploy:Orders-2024\n", false},
+		"no login":                     {"cache_peer parent.corp parent 3128 0 no-query\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("squid.conf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(squid.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+			if got := envCredential("SQUID_CONFIG", tc.text); (got != "") != tc.want {
+				t.Errorf("envCredential(SQUID_CONFIG, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

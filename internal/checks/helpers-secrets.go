@@ -2676,6 +2676,33 @@ func hashRocketSettings(line string, add func(string) bool) bool {
 	}
 }
 
+// squidPeerLogin reports whether text, Squid's configuration, gives a parent proxy a literal
+// password: a cache_peer line's login=USER:PASSWORD, or login=*:PASSWORD (the client's user with
+// a fixed password). login=PASSTHRU, PASS and PROXYPASS forward the client's credentials, and
+// login=NEGOTIATE[:PRINCIPAL] uses Kerberos: none is a password.
+func squidPeerLogin(text string) bool {
+	if !strings.Contains(text, "cache_peer") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "cache_peer" {
+			continue
+		}
+		for _, o := range f[1:] {
+			login, ok := strings.CutPrefix(o, "login=")
+			if !ok {
+				continue
+			}
+			user, p, ok := strings.Cut(login, ":")
+			if ok && user != "" && !strings.EqualFold(user, "NEGOTIATE") && !shellExpansion(p) && credentialValue("password", p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // codeIdentifier reports whether w is a name in code: a letter or underscore, then letters,
 // digits and underscores.
 func codeIdentifier(w string) bool {
