@@ -126,3 +126,43 @@ func TestSquidPeerLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenVPNAuthUserPass judges OpenVPN's credentials for auth-user-pass: a file of two lines,
+// the user and the password, as a ConfigMap key named for it (auth.txt, *.auth), or as the key
+// of the same ConfigMap that a client configuration's auth-user-pass names (the finding is the
+// client's), and the same two lines inline in a configuration
+// (<auth-user-pass>...</auth-user-pass>). Before, these passed.
+func TestOpenVPNAuthUserPass(t *testing.T) {
+	client := "client\nremote vpn.corp 1194\nauth-user-pass /etc/openvpn/vpn-login\n"
+	tests := map[string]struct {
+		key, text string
+		data      map[string]string
+		want      bool
+	}{
+		"a file the client names":      {"client.ovpn", client, map[string]string{"vpn-login": "deploy\nOrders-2024\n"}, true},
+		"auth.txt":                     {"auth.txt", "deploy\nOrders-2024\n", nil, true},
+		"vpn.auth, no final newline":   {"vpn.auth", "deploy\r\nOrders-2024", nil, true},
+		"inline":                       {"client.ovpn", "client\nremote vpn.corp 1194\n<auth-user-pass>\ndeploy\nOrders-2024\n</auth-user-pass>\n", nil, true},
+		"a file no client names":       {"vpn-login", "deploy\nOrders-2024\n", map[string]string{"client.ovpn": "client\nauth-user-pass /etc/openvpn/other\n"}, false},
+		"the client, no such key":      {"client.ovpn", client, map[string]string{"other": "deploy\nOrders-2024\n"}, false},
+		"the client, a variable":       {"client.ovpn", client, map[string]string{"vpn-login": "deploy\n${VPN_PASSWORD}\n"}, false},
+		"auth.txt, one line":           {"auth.txt", "deploy\n", nil, false},
+		"auth.txt, three lines":        {"auth.txt", "first\nsecond\nthird\n", nil, false},
+		"auth.txt, a variable":         {"auth.txt", "deploy\n${VPN_PASSWORD}\n", nil, false},
+		"auth.txt, a sentence":         {"auth.txt", "see the wiki\nfor the password\n", nil, false},
+		"inline, a variable":           {"client.ovpn", "<auth-user-pass>\ndeploy\n${VPN_PASSWORD}\n</auth-user-pass>\n", nil, false},
+		"auth-user-pass with no file":  {"client.ovpn", "client\nauth-user-pass\n", nil, false},
+		"an ordinary key of two lines": {"hosts", "db\nOrders-2024\n", nil, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			data := map[string]string{tc.key: tc.text}
+			for k, v := range tc.data {
+				data[k] = v
+			}
+			if got := keyCredential(tc.key, tc.text, false, data); (got != "") != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

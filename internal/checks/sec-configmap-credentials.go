@@ -97,7 +97,7 @@ var secConfigmapCredentials = &engine.Check{
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), incoming-webhook URLs that carry their " +
 		"token (Discord's /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, also as Alertmanager's slack_api_url, Rocket.Chat's " +
 		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
-		"that give a literal password, an Authorization header with literal credentials in any configuration " +
+		"that give a literal password, OpenVPN's auth-user-pass file (USER and VALUE on two lines, in a key named auth.txt or *.auth, or in the key of the ConfigMap a client's auth-user-pass FILE names, the client's finding; also inline, <auth-user-pass>...</auth-user-pass>), an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
 		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
 		"Grafana's datasource provisioning's httpHeaderValueN for an httpHeaderNameN that is Authorization, looks like a credential (X-Api-Key) or is Honeycomb's; the Basic, Bearer, Token, Bot, ApiKey, SSWS and Splunk schemes; not a variable, a template, a " +
@@ -389,6 +389,11 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 			return "Alertmanager's " + key
 		}
 	}
+	if !binary {
+		if why := openVPNCredential(k, v, scripts); why != "" {
+			return why
+		}
+	}
 	if !binary && squidPeerLogin(v) {
 		return "Squid cache_peer login gives a password"
 	}
@@ -480,6 +485,61 @@ func alertmanagerReceiverKey(text string) string {
 		}
 	}
 	return ""
+}
+
+// openVPNAuthFileMax bounds the length of a value read as auth-user-pass's file: one line of a
+// user and one of a password.
+const openVPNAuthFileMax = 4096
+
+// openVPNCredential says what password OpenVPN's auth-user-pass takes from the ConfigMap key k
+// holding v, "" when none: v is the file (openVPNAuthLines) under a name for it (auth.txt,
+// *.auth), or holds the two lines inline (<auth-user-pass>...</auth-user-pass>), or names in an
+// auth-user-pass FILE line a key of data (the ConfigMap's, mounted beside it: FILE's base name)
+// that is the file. A key named elsewhere is looked up, not searched for: each line costs one
+// lookup, and what is read of the key it names is bounded (openVPNAuthFileMax).
+func openVPNCredential(k, v string, data []map[string]string) string {
+	if base := strings.ToLower(path.Base(k)); (base == "auth.txt" || strings.HasSuffix(base, ".auth")) && openVPNAuthLines(v) {
+		return "OpenVPN auth-user-pass file gives a password"
+	}
+	if !strings.Contains(v, "auth-user-pass") {
+		return ""
+	}
+	if _, rest, ok := strings.Cut(v, "<auth-user-pass>"); ok {
+		if body, _, ok := strings.Cut(rest, "</auth-user-pass>"); ok && openVPNAuthLines(strings.TrimLeft(body, "\r\n")) {
+			return "OpenVPN inline auth-user-pass gives a password"
+		}
+	}
+	for line := range strings.SplitSeq(v, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "auth-user-pass" {
+			continue
+		}
+		name := path.Base(strings.Trim(f[1], `"'`))
+		for _, d := range data {
+			if file, ok := d[name]; ok && name != k && openVPNAuthLines(file) {
+				return fmt.Sprintf("OpenVPN auth-user-pass reads key %q, which gives a password", name)
+			}
+		}
+	}
+	return ""
+}
+
+// openVPNAuthLines reports whether text is auth-user-pass's file with a literal password: a
+// user on its first line and a password on its second (each one word, not an interpolation, a
+// template or a placeholder), blank lines after them at most.
+func openVPNAuthLines(text string) bool {
+	if len(text) > openVPNAuthFileMax {
+		return false
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(text, "\r\n", "\n"), "\n \t"), "\n")
+	if len(lines) != 2 {
+		return false
+	}
+	user, p := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
+	if user == "" || strings.ContainsAny(user, " \t=:") || strings.ContainsAny(p, " \t<>{}") || shellExpansion(user) {
+		return false
+	}
+	return !shellExpansion(p) && credentialValue("password", p)
 }
 
 // mailClientConfigNames are the configuration files, without their leading dot, that msmtp
