@@ -166,3 +166,42 @@ func TestOpenVPNAuthUserPass(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookURLsWithTheirKey judges incoming-webhook URLs that carry their key where gitleaks'
+// rules see none: an Azure Functions HTTP trigger's function key (?code=KEY on
+// *.azurewebsites.net), a Telegram bot's token in the Bot API's path
+// (https://api.telegram.org/botID:TOKEN/sendMessage: gitleaks' telegram-bot-api-token wants a
+// boundary before the ID, and "bot" is none) and an IFTTT Webhooks key (/with/key/KEY). Whoever
+// has the URL runs the function, posts as the bot or fires the applet. Before, these passed.
+func TestWebhookURLsWithTheirKey(t *testing.T) {
+	tests := map[string]struct {
+		value string
+		want  bool
+	}{
+		"Azure Functions":              {"https://orders-fn.azurewebsites.net/api/HttpTrigger1?code=q3Zk9Lw2Xv7Rn4Bt8Yp1Mc6Hd0Jf5Gs2Ka9Qe3Wr7Tu1Io4Pl==", true},
+		"Azure Functions, encoded":     {"https://orders-fn.azurewebsites.net/api/alert?clientId=default&code=q3Zk9Lw2Xv7Rn4Bt8Yp1Mc6Hd0Jf5Gs2Ka9Qe3Wr7Tu1Io4Pl%3D%3D", true},
+		"Telegram":                     {"https://api.telegram.org/bot123456789:AAHk9Lw2Xv7Rn4Bt8Yp1Mc6Hd0Jf5Gs2Ka9/sendMessage?chat_id=-100123", true},
+		"IFTTT":                        {"https://maker.ifttt.com/trigger/alert/with/key/dOrders2024deployXyz1", true},
+		"IFTTT, JSON":                  {"https://maker.ifttt.com/trigger/alert/json/with/key/dOrders2024deployXyz1", true},
+		"Azure Functions, no code":     {"https://orders-fn.azurewebsites.net/api/HttpTrigger1", false},
+		"Azure Functions, a variable":  {"https://orders-fn.azurewebsites.net/api/alert?code=${FUNCTION_KEY}", false},
+		"Azure Functions, placeholder": {"https://orders-fn.azurewebsites.net/api/alert?code=<function-key>", false},
+		"another host's code":          {"https://auth.example.com/callback?code=q3Zk9Lw2Xv7Rn4Bt8Yp1Mc6Hd0Jf5Gs2Ka9", false},
+		"Telegram, a variable":         {"https://api.telegram.org/bot${BOT_TOKEN}/sendMessage", false},
+		"Telegram, a placeholder":      {"https://api.telegram.org/bot<token>/sendMessage", false},
+		"Telegram, the API's root":     {"https://api.telegram.org/", false},
+		"IFTTT, a placeholder":         {"https://maker.ifttt.com/trigger/alert/with/key/YOUR_KEY", false},
+		"IFTTT, no key":                {"https://maker.ifttt.com/trigger/alert/with/key/", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential("ALERT_URL", tc.value); (got != "") != tc.want {
+				t.Errorf("envCredential(ALERT_URL, %q) = %q, want a credential %v", tc.value, got, tc.want)
+			}
+			text := "receivers:\n- name: hook\n  webhook_configs:\n  - url: " + tc.value + "\n"
+			if got := keyCredential("alertmanager.yml", text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(alertmanager.yml, %q) = %q, want a credential %v", text, got, tc.want)
+			}
+		})
+	}
+}

@@ -8759,11 +8759,15 @@ var discordHosts = map[string]bool{"discord.com": true, "discordapp.com": true, 
 // https://discord.com/api/webhooks/ID/TOKEN, Mattermost's https://HOST/hooks/KEY (a key of 26
 // lower-case letters and digits; Alertmanager's slack_api_url takes it), Rocket.Chat's
 // https://HOST/hooks/ID/TOKEN, and a workflow's signed URL on Azure Logic Apps or Power
-// Automate (the Teams Workflows app's: https://...logic.azure.com/workflows/...&sig=SIG). Whoever
-// has the URL posts to the channel or starts the workflow. A URL with an interpolation or a
+// Automate (the Teams Workflows app's: https://...logic.azure.com/workflows/...&sig=SIG), an
+// Azure Functions HTTP trigger's with its function key (https://APP.azurewebsites.net/api/F?code=KEY),
+// the Telegram Bot API's with the bot's token (https://api.telegram.org/botID:TOKEN/sendMessage)
+// and IFTTT Webhooks' with its key (https://maker.ifttt.com/trigger/EVENT/with/key/KEY). Whoever
+// has the URL posts to the channel, starts the workflow, runs the function or acts as the bot. A URL with an interpolation or a
 // placeholder in it (${TOKEN}, $(TOKEN), {{ }}, <token>) is none. "" when text holds none.
 func webhookURL(text string) string {
-	if !strings.Contains(text, "/hooks/") && !strings.Contains(text, "/api/webhooks/") && !strings.Contains(text, "sig=") {
+	if !strings.Contains(text, "/hooks/") && !strings.Contains(text, "/api/webhooks/") && !strings.Contains(text, "sig=") &&
+		!strings.Contains(text, "code=") && !strings.Contains(text, "/bot") && !strings.Contains(text, "/with/key/") {
 		return ""
 	}
 	for from := 0; ; {
@@ -8803,6 +8807,23 @@ func webhookURL(text string) string {
 		case strings.HasSuffix(host, ".logic.azure.com") || strings.HasSuffix(host, ".powerplatform.com"):
 			if webhookToken(u.Query().Get("sig"), 20) {
 				return "signed workflow URL"
+			}
+		case strings.HasSuffix(host, ".azurewebsites.net"):
+			// An HTTP trigger's function key, base64 with its padding.
+			if webhookToken(strings.TrimRight(u.Query().Get("code"), "="), 20) {
+				return "Azure Functions URL with its function key"
+			}
+		case host == "api.telegram.org" && strings.HasPrefix(segs[0], "bot"):
+			// The Bot API's https://api.telegram.org/botID:TOKEN/METHOD.
+			if id, token, ok := strings.Cut(segs[0][len("bot"):], ":"); ok && id != "" && strings.Trim(id, "0123456789") == "" && webhookToken(token, 30) {
+				return "Telegram bot URL with its token"
+			}
+		case host == "maker.ifttt.com":
+			// IFTTT Webhooks' /trigger/EVENT/with/key/KEY (and .../json/with/key/KEY).
+			for j := 0; j+2 < len(segs); j++ {
+				if segs[j] == "with" && segs[j+1] == "key" && webhookToken(segs[j+2], 16) {
+					return "IFTTT webhook URL with its key"
+				}
 			}
 		}
 	}

@@ -42,7 +42,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), an incoming-webhook URL " +
 		"that carries its token (DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, " +
-		"Rocket.Chat's /hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=), and values that are configuration (a JSON " +
+		"Rocket.Chat's /hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=, an Azure Functions URL's function key, ?code=KEY, the Telegram Bot API's /botID:TOKEN/ and IFTTT Webhooks' /with/key/KEY), and values that are configuration (a JSON " +
 		"document or name=value lines, as SPRING_APPLICATION_JSON, or a connection string: " +
 		"Server=db;Password=... or host=db password=..., or a name => value pair, as a one-line Logstash pipeline's password => \"...\") setting a credential-like name to a literal " +
 		"value, an Oracle logon USER/PASSWORD@//host:port/service or USER/PASSWORD@ALIAS under a name that says it is a " +
