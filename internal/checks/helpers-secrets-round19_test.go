@@ -205,3 +205,34 @@ func TestWebhookURLsWithTheirKey(t *testing.T) {
 		})
 	}
 }
+
+// TestPostfixPasswordMaps judges Postfix's SASL password table given inline in main.cf or
+// postconf: smtp_sasl_password_maps = static:USER:PASSWORD, and inline:{ NEXTHOP=USER:PASSWORD }.
+// Before, the setting's name ends in maps, no credential word, so these passed; a table in a
+// file (hash:/etc/postfix/sasl_passwd) names no password.
+func TestPostfixPasswordMaps(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"static":                   {"relayhost = [smtp.sendgrid.net]:587\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = static:apikey:Orders-2024-deploy\n", true},
+		"inline":                   {"smtp_sasl_password_maps = inline:{ [smtp.example.com]:587=deploy:Orders-2024 }\n", true},
+		"inline, the second entry": {"smtp_sasl_password_maps = inline:{ [a.example.com]:587=${U}:${P}, [smtp.example.com]:587=deploy:Orders-2024 }\n", true},
+		"postconf -e in a script":  {"#!/bin/sh\npostconf -e 'smtp_sasl_password_maps=static:deploy:Orders-2024'\n", true},
+		"LMTP's":                   {"lmtp_sasl_password_maps = static:deploy:Orders-2024\n", true},
+		"a hash table's file":      {"smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n", false},
+		"static, a variable":       {"smtp_sasl_password_maps = static:${RELAY_USER}:${RELAY_PASSWORD}\n", false},
+		"static, no password":      {"smtp_sasl_password_maps = static:deploy\n", false},
+		"a lookup table of users":  {"smtpd_sender_login_maps = static:deploy:Orders-2024\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("main.cf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(main.cf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+			if got := envCredential("POSTFIX_MAIN_CF", tc.text); (got != "") != tc.want {
+				t.Errorf("envCredential(POSTFIX_MAIN_CF, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

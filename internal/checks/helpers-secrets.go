@@ -2703,6 +2703,59 @@ func squidPeerLogin(text string) bool {
 	return false
 }
 
+// postfixPasswordMaps reports whether text sets a Postfix SASL password table
+// (smtp_sasl_password_maps, lmtp_sasl_password_maps), in main.cf or postconf's argument, to a
+// table given inline with a literal password: static:USER:PASSWORD, or inline:{ NEXTHOP=USER:PASSWORD, ... }.
+// A table in a file (hash:/etc/postfix/sasl_passwd) or a variable is none.
+func postfixPasswordMaps(text string) bool {
+	const setting = "_sasl_password_maps"
+	// from only grows past what was read: a value is read once, however many settings a
+	// line holds.
+	for from := 0; ; {
+		i := strings.Index(text[from:], setting)
+		if i < 0 {
+			return false
+		}
+		from += i + len(setting)
+		rest := strings.TrimLeft(text[from:], " \t")
+		if !strings.HasPrefix(rest, "=") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\"'")
+		start := len(text) - len(rest)
+		switch {
+		case strings.HasPrefix(rest, "static:"):
+			v := rest[len("static:"):]
+			if j := strings.IndexAny(v, " \t\r\n\"',"); j >= 0 {
+				v = v[:j]
+			}
+			from = start + len("static:") + len(v)
+			if postfixUserPassword(v) {
+				return true
+			}
+		case strings.HasPrefix(rest, "inline:{"):
+			// To the line's last }: a ${VAR} in an entry closes none.
+			body, _, _ := strings.Cut(rest[len("inline:{"):], "\n")
+			from = start + len("inline:{") + len(body)
+			if j := strings.LastIndexByte(body, '}'); j >= 0 {
+				body = body[:j]
+			}
+			for _, item := range strings.FieldsFunc(body, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+				if _, v, ok := strings.Cut(item, "="); ok && postfixUserPassword(v) {
+					return true
+				}
+			}
+		}
+	}
+}
+
+// postfixUserPassword reports whether v is a SASL password table's USER:PASSWORD with a literal
+// password.
+func postfixUserPassword(v string) bool {
+	p, ok := userPasswordValue(v)
+	return ok && !shellExpansion(p) && !strings.ContainsAny(p, "<>{}") && credentialValue("password", p)
+}
+
 // codeIdentifier reports whether w is a name in code: a letter or underscore, then letters,
 // digits and underscores.
 func codeIdentifier(w string) bool {
