@@ -236,3 +236,36 @@ func TestPostfixPasswordMaps(t *testing.T) {
 		})
 	}
 }
+
+// TestRealmPropertiesUsers judges the user files of Jetty's HashLoginService (realm.properties,
+// ActiveMQ's jetty-realm.properties: USER: PASSWORD[, ROLE...]; OBF:, MD5: and CRYPT: forms are
+// a reversible obfuscation or a hash, judged as the password) and of ActiveMQ, Artemis and
+// Karaf (users.properties, artemis-users.properties: USER=PASSWORD[,ROLE...]). Before, no key
+// of these files names a credential, so they passed; ActiveMQ's published admin: admin, admin
+// among them.
+func TestRealmPropertiesUsers(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"Jetty realm":                  {"realm.properties", "# USER: PASSWORD, ROLE\nadmin: Orders-2024, admin\n", true},
+		"ActiveMQ's jetty-realm":       {"jetty-realm.properties", "admin: admin, admin\nuser: user, user\n", true},
+		"Jetty OBF":                    {"realm.properties", "deploy: OBF:1v2j1uum1xtv1zej1zer1xtn1uvk1v1v, user\n", true},
+		"ActiveMQ users":               {"users.properties", "admin=Orders-2024\n", true},
+		"Artemis users":                {"artemis-users.properties", "deploy = Orders-2024\n", true},
+		"Karaf users with roles":       {"users.properties", "karaf = Orders-2024,_g_:admingroup\n", true},
+		"Artemis, encrypted":           {"artemis-users.properties", "deploy = ENC(-4b6e8e7d3c5f2a1b)\n", false},
+		"a variable":                   {"users.properties", "admin=${ADMIN_PASSWORD}\n", false},
+		"a group only":                 {"users.properties", "_g_\\:admingroup = group,admin,manager\n", false},
+		"comments only":                {"realm.properties", "# admin: admin, admin\n", false},
+		"another properties file":      {"application.properties", "admin=Orders-2024\n", false},
+		"Artemis roles, not passwords": {"artemis-roles.properties", "amq = admin\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -864,6 +864,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		alertmanagerReceiverKey(text)
 		squidPeerLogin(text)
 		postfixPasswordMaps(text)
+		realmUserPassword(text)
 		openVPNCredential("auth.txt", text, nil)
 		openVPNCredential("client.ovpn", text, []map[string]string{{"auth.txt": text, "": text}})
 	})
