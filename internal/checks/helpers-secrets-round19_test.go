@@ -269,3 +269,34 @@ func TestRealmPropertiesUsers(t *testing.T) {
 		})
 	}
 }
+
+// TestUpstreamProxyLogins judges an upstream proxy's USER:PASSWORD@HOST:PORT, which has no
+// scheme and so is no URL: tinyproxy's Upstream http|socks4|socks5 USER:PASSWORD@HOST:PORT and
+// Privoxy's forward-socks5 PATTERN USER:PASSWORD@HOST:PORT NEXT. Before, these passed.
+func TestUpstreamProxyLogins(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"tinyproxy":               {"Port 8888\nUpstream http deploy:Orders-2024@proxy.corp:8080\n", true},
+		"tinyproxy, for a domain": {"Upstream socks5 deploy:Orders-2024@proxy.corp:1080 \".example.com\"\n", true},
+		"Privoxy":                 {"forward-socks5 / deploy:Orders-2024@socks.corp:1080 .\n", true},
+		"Privoxy, socks5t":        {"forward-socks5t .example.com deploy:Orders-2024@socks.corp:1080 .\n", true},
+		"tinyproxy, no login":     {"Upstream http proxy.corp:8080\n", false},
+		"tinyproxy, none":         {"Upstream none \".internal\"\n", false},
+		"Privoxy, no login":       {"forward-socks5 / socks.corp:1080 .\n", false},
+		"tinyproxy, a variable":   {"Upstream http deploy:${PROXY_PASSWORD}@proxy.corp:8080\n", false},
+		"a comment":               {"#Upstream http deploy:Orders-2024@proxy.corp:8080\n", false},
+		"Privoxy's plain forward": {"forward / parent.corp:8080\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("proxy.conf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(proxy.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+			if got := envCredential("PROXY_CONFIG", tc.text); (got != "") != tc.want {
+				t.Errorf("envCredential(PROXY_CONFIG, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -2749,6 +2749,36 @@ func postfixPasswordMaps(text string) bool {
 	}
 }
 
+// upstreamProxyLogin reports whether text, tinyproxy's or Privoxy's configuration, gives an
+// upstream proxy a literal password as USER:PASSWORD@HOST:PORT, which has no scheme and so is no
+// URL (urlPassword): tinyproxy's Upstream TYPE USER:PASSWORD@HOST:PORT ["DOMAIN"] and Privoxy's
+// forward-socks4, -socks4a, -socks5 and -socks5t PATTERN USER:PASSWORD@HOST:PORT NEXT.
+func upstreamProxyLogin(text string) bool {
+	if !strings.Contains(text, "@") || !strings.Contains(text, "Upstream") && !strings.Contains(text, "forward-socks") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		var proxy string
+		switch {
+		case len(f) >= 3 && f[0] == "Upstream":
+			proxy = f[2]
+		case len(f) >= 3 && strings.HasPrefix(f[0], "forward-socks"):
+			proxy = f[2]
+		default:
+			continue
+		}
+		login, _, ok := strings.Cut(proxy, "@")
+		if !ok {
+			continue
+		}
+		if _, p, ok := strings.Cut(login, ":"); ok && !shellExpansion(p) && !strings.ContainsAny(p, "<>{}") && credentialValue("password", p) {
+			return true
+		}
+	}
+	return false
+}
+
 // postfixUserPassword reports whether v is a SASL password table's USER:PASSWORD with a literal
 // password.
 func postfixUserPassword(v string) bool {
