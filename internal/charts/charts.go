@@ -87,7 +87,7 @@ func Legend(b *strings.Builder) {
 	for _, s := range States {
 		fmt.Fprintf(b, "<span><i style=\"background:%s\"></i>%s</span>", StateColor[s], s)
 	}
-	fmt.Fprintf(b, "<span><i style=\"background:%s;opacity:%s\"></i>faded: some of the criterion's checks assessed nothing (the state rests on the others)</span>", StateColor["Pass"], UnassessedOpacity)
+	fmt.Fprintf(b, "<span><i style=\"background:%s;opacity:%s\"></i>faded: some of the criterion's checks assessed nothing, or left resources undecided (the state rests on the others)</span>", StateColor["Pass"], UnassessedOpacity)
 	b.WriteString("</div>\n")
 }
 
@@ -102,6 +102,9 @@ type Span struct {
 	// Unassessed are the checks the state does not rest on, space-separated (see
 	// evidence.Span): a span with some is drawn faded (UnassessedOpacity).
 	Unassessed string
+	// Undecided are the checks that left some resources undecided over the span
+	// (evidence.Span): the state rests on the resources decided, and the span is drawn faded too.
+	Undecided string
 }
 
 // Row is one namespace's line in a criterion chart: its label and, for each span's tooltip,
@@ -130,6 +133,11 @@ func CriterionChart(b *strings.Builder, p Period, criterion string, rows []Row) 
 			opacity, unassessed := "1", ""
 			if s.Unassessed != "" {
 				opacity, unassessed = UnassessedOpacity, "; not assessed: "+s.Unassessed
+			}
+			if s.Undecided != "" {
+				// A tenant can push a workload past what the operator reads: its failure is
+				// hidden as NotAssessed, and the Pass is not one of every resource.
+				opacity, unassessed = UnassessedOpacity, unassessed+"; resources left undecided by: "+s.Undecided
 			}
 			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%s"><title>%s %s: %s %s to %s%s</title></rect>`,
 				x0, y+0.5, max(x1-x0, 0.5), rh-1, StateColor[s.State], opacity, esc(row.Namespace), esc(criterion), esc(s.State), ts(s.From), ts(s.To), esc(unassessed))

@@ -302,7 +302,7 @@ func (p *Pack) CriterionCharts(b *strings.Builder, visible func(namespace string
 			}
 			spans := make([]charts.Span, len(tl.Spans))
 			for i, s := range tl.Spans {
-				spans[i] = charts.Span{From: s.From, To: s.To, State: s.State, Unassessed: s.Unassessed}
+				spans[i] = charts.Span{From: s.From, To: s.To, State: s.State, Unassessed: s.Unassessed, Undecided: s.Undecided}
 			}
 			rows = append(rows, charts.Row{Label: label, Namespace: tl.Namespace, Spans: spans})
 		}
