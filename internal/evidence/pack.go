@@ -723,7 +723,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 		b.clock, b.steppedTo, b.reached = time.Time{}, time.Time{}, time.Time{}
 		res, err := journal.Scan(ctx, store, journal.ScanOptions{
 			Cluster: cluster, From: opts.From, To: opts.To, PublicKey: opts.PublicKey, Unsigned: opts.Unsigned, LockedUntil: opts.LockedUntil, Now: opts.Now,
-			Heads: PublishedHeads(opts.Heads, cluster), Decode: b.record,
+			Heads: PublishedHeads(opts.Heads, cluster), Decode: b.record, Unended: b.unended,
 		})
 		if err != nil {
 			return nil, err
@@ -1038,6 +1038,22 @@ func (b *builder) gap(c string, r *record) {
 		k := key(c, ns)
 		b.resumedNS[k] = insertTime(b.resumedNS[k], r.Interval.To)
 	}
+}
+
+// unended reads a batch the writer split that never ended (journal.UnendedBatch: the writer
+// stopped before its last segment) as a journal gap of every namespace from the batch's first
+// record to the next writer's first record: its last segment held the journal.gap of the
+// records the writer dropped before it, of namespaces nothing else names, and the records it
+// did write (heartbeats, other namespaces' states) would otherwise read as observation of the
+// namespaces whose records were lost. Called in chain order, before the next writer's records.
+func (b *builder) unended(u journal.UnendedBatch) {
+	if !u.From.Before(b.opts.To) || !u.To.After(b.opts.From) {
+		return // a batch of another period
+	}
+	b.pack.Gaps = append(b.pack.Gaps, Gap{Cluster: b.cluster, Type: journal.JournalGap, From: u.From, To: u.To,
+		Reason: fmt.Sprintf("the writer's batch from %s was split into segments and never ended (verification's unended, segment %d): its last segment, which held the journal.gap of the records it dropped before it, is not in the journal (the writer stopped mid-batch, or the segment was deleted), so records of any namespace may be lost up to the next writer's first record; how many is not known",
+			ts(u.From), u.Segment.Seq)})
+	b.resume(u.To)
 }
 
 // lapsed notes that exception e, changed at at (before its record is read), had expired before

@@ -78,3 +78,76 @@ func TestASplitBatchSaysWhereItGoesOnAndWhereItEnds(t *testing.T) {
 		t.Errorf("segments:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// crashingAt refuses every Put of a segment from sequence number seq on: the writer stopped
+// there (a crash, an OOM kill) and writes nothing more.
+type crashingAt struct {
+	Store
+	seq string
+}
+
+func (s *crashingAt) Put(ctx context.Context, key string, data []byte) error {
+	if i := strings.Index(key, "/segments/"); i >= 0 && key[i+len("/segments/"):] >= s.seq {
+		return errors.New("the writer crashed (test)")
+	}
+	return s.Store.Put(ctx, key, data)
+}
+
+// A writer that crashed after the first segment of a split batch never ended it: the batch's
+// last segment, with the journal.gap of what the writer dropped before it, is not in the chain,
+// and nothing said so (verification reported nothing, and a period ending in the batch was read
+// to the chain's end, waiting for the batch to end). It is `unended`, from the batch's first
+// record to the next writer's first record, and the scan reads no further than that writer's
+// segment.
+func TestASplitBatchThatNeverEndedIsNamed(t *testing.T) {
+	ctx := context.Background()
+	_, fs := newFileStore(t)
+	a, err := NewWriter(ctx, &crashingAt{Store: fs, seq: fmt.Sprintf("%012d", 2)}, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []Record
+	for i := range MaxSegmentRecords + 10 {
+		batch = append(batch, Record{Type: OperatorHeartbeat, Time: t0.Add(time.Duration(i) * time.Millisecond), Operator: &Operator{Identity: fmt.Sprint(i)}})
+	}
+	if err := a.Write(ctx, batch); err == nil {
+		t.Fatal("the second segment's write did not fail")
+	}
+	b, err := NewWriter(ctx, fs, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ {
+		if err := b.Write(ctx, []Record{{Type: OperatorHeartbeat, Time: t0.Add(time.Duration(i) * time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unended := func(res Result) []string {
+		var out []string
+		for _, p := range res.Problems {
+			if p.Kind == ProblemUnended {
+				out = append(out, fmt.Sprintf("%d %s", p.Seq, p.Detail))
+			}
+		}
+		return out
+	}
+	res, err := Verify(ctx, fs, "prod", time.Time{}, time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := unended(res)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "1 ") || !strings.Contains(got[0], stamp(t0)) || !strings.Contains(got[0], stamp(t0.Add(time.Hour))) {
+		t.Errorf("verification of the chain: unended %q; want segment 1, from %s to %s (all problems: %v)", got, stamp(t0), stamp(t0.Add(time.Hour)), res.Problems)
+	}
+	// A period that ends in the batch: read up to the next writer's segment, not the chain's end.
+	res, err = Scan(ctx, fs, ScanOptions{Cluster: "prod", From: t0, To: t0.Add(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unended(res); len(got) != 1 || !strings.HasPrefix(got[0], "1 ") {
+		t.Errorf("verification of a period ending in the batch: unended %q; want segment 1 (all problems: %v)", got, res.Problems)
+	}
+	if res.LastSeq != 1 {
+		t.Errorf("verification of a period ending in the batch read up to segment %d; want 1 (the next writer's segment 2 says the batch ended unwritten)", res.LastSeq)
+	}
+}

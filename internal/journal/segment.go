@@ -39,7 +39,9 @@ type Header struct {
 	// record; Continues is set on each of them but the last: the batch goes on in a later
 	// segment, not always the next (another writer's may come between, two leaders briefly).
 	// Absent from segments of a batch written whole, and from journals written before December
-	// 2026 (a full segment is then read as one a batch may go on from).
+	// 2026 (a full segment is then read as one a batch may go on from). A segment that continues
+	// with no later segment of its batch in the chain is a batch that never ended (a writer
+	// that stopped mid-batch): verification names it, ProblemUnended.
 	Batch     string `json:"batch,omitempty"`
 	Continues bool   `json:"continues,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +75,13 @@ const (
 	// did not hold the head published before outside the store (its segments were deleted or
 	// replaced), and continued it. The chain verifies, but it is not the one first written.
 	ProblemRewound ProblemKind = "rewound"
+	// ProblemUnended: a segment of a batch the writer split (Header.Batch) says the batch goes on
+	// in a later segment (Header.Continues), and no later segment of it is in the chain: the
+	// writer stopped before writing the rest (a crash, an OOM kill), or its last segments were
+	// deleted (or are still being written). The batch's last segment held the journal.gap of the
+	// records the writer had dropped before it (dated when the store was back): which records,
+	// of which namespaces, were lost from the batch's first record on, nothing in the chain says.
+	ProblemUnended ProblemKind = "unended"
 )
 
 // CoverageSlack is how far the chain's first and last records may lie inside the period's
@@ -124,6 +132,88 @@ type ScanOptions struct {
 	// ComplianceProfiles' status.journalHeads): the whole chain, whatever the window, must
 	// hold the highest of them (CheckAnchor), or Scan reports it as rewound.
 	Heads []PublishedHead
+	// Unended, when set, is called with each batch the writer split that never ended (the
+	// problem `unended`), in chain order: before the records of the segment after it (another
+	// writer's), or after the last record read when none is.
+	Unended func(UnendedBatch)
+}
+
+// UnendedBatch is a batch the writer split into segments whose last segment is not in the chain
+// (ProblemUnended): that segment held the journal.gap of the records the writer dropped before
+// it, so records of any namespace from the batch's first record on may be lost without a record
+// saying which, until the next writer's first record (which, when it started, records the
+// observation.gap from the journal's last record).
+type UnendedBatch struct {
+	// Batch is the batch's ID (its first record's), Segment the last of its segments read.
+	Batch   string
+	Segment SegmentRef
+	// From is the time of the first record of its first segment read, To that of the first
+	// record of the segment after its last (another writer's), or, when the chain read ends
+	// with it, the end of the period (or now) when that is later than its last record.
+	From, To time.Time
+}
+
+// openBatch is a split batch Scan read a segment of that goes on in a later segment.
+type openBatch struct {
+	id   string
+	from time.Time
+	// last is the last of its segments read; next the index in the chain of a later one that
+	// batchesAhead found (not more than the segment being read: none found yet).
+	last SegmentRef
+	next int
+}
+
+// batchesAhead reads the headers of a chain's segments forward, as far as asked, to say which
+// split batch each is of (Header.Batch) before the segments between are read. Asked only while
+// a batch is open, and never twice for a segment.
+type batchesAhead struct {
+	ctx   context.Context
+	store Store
+	refs  []SegmentRef
+	// refs[:read] were looked at (from the first index asked), and batch holds those of a batch.
+	read  int
+	batch map[int]string
+}
+
+// of returns the batch of refs[k] ("" for none, or a segment whose header cannot be read, which
+// the scan reports when it reads it). k is never less than an index asked before.
+func (a *batchesAhead) of(k int) (string, error) {
+	if a.batch == nil {
+		a.batch, a.read = map[int]string{}, k
+	}
+	for ; a.read <= k; a.read++ {
+		rc, err := a.store.Get(a.ctx, a.refs[a.read].Key)
+		if err != nil {
+			return "", fmt.Errorf("journal %s: %w", a.store, err)
+		}
+		sr, err := newSegmentReader(rc)
+		rc.Close()
+		if err == nil && sr.header.Batch != "" {
+			a.batch[a.read] = sr.header.Batch
+		}
+	}
+	return a.batch[k], nil
+}
+
+// find returns the index of the first segment from k on that is of batch id, or -1.
+func (a *batchesAhead) find(id string, k int) (int, error) {
+	for ; k < len(a.refs); k++ {
+		of, err := a.of(k)
+		if err != nil {
+			return -1, err
+		}
+		if of == id {
+			return k, nil
+		}
+	}
+	return -1, nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Result is what Scan found.
@@ -376,11 +466,30 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 	// within the period is read wherever the batch put it. periodLast is the last record time of the
 	// segments of the period, which coverage is checked against, and observedTo too.
 	inPeriod := len(window)
-	// batches are the split batches read that go on in a later segment (Header.Continues): not
-	// always the next, as another writer's segment may come between (two leaders briefly), so
-	// the segments after the period are read until each has ended. Segments written before
-	// headers said so are read on from while full.
-	batches := map[string]bool{}
+	// open are the split batches read that go on in a later segment (Header.Continues), in the
+	// order read: not always the next, as another writer's segment may come between (two leaders
+	// briefly), so the segments after the period are read until each has ended. Segments written
+	// before headers said so are read on from while full (readOn: the one before was).
+	//
+	// A batch whose writer stopped before its last segment (a crash, an OOM kill) never ends,
+	// and its last segment held the journal.gap of the records the writer dropped before it: when
+	// a segment of no open batch comes (another writer's, as all of a writer's segments after a
+	// batch begins are of it until it ends), the headers after it say whether the batch goes on
+	// (headers); one that does not is unended, a problem and a loss of every namespace's records
+	// from its first record to that segment's (ScanOptions.Unended), and the segments after the
+	// period are not read on for it.
+	var open []*openBatch
+	readOn := false
+	headers := batchesAhead{ctx: ctx, store: store, refs: refs}
+	unended := func(ob *openBatch, to time.Time, next string) {
+		problem(ob.last.Name, ob.last.Seq, ProblemUnended, "the batch of the writer's split write (first record %s, at %s) goes on in a later segment, the header says, and %s: "+
+			"the writer stopped before writing the rest (a crash, an OOM kill), or its last segments were deleted (or are still being written); the batch's last segment held the journal.gap of the records the writer dropped before it, "+
+			"so records of any namespace from %s to %s may be lost without a record saying which",
+			short(ob.id), stamp(ob.from), next, stamp(ob.from), stamp(to))
+		if opts.Unended != nil {
+			opts.Unended(UnendedBatch{Batch: ob.id, Segment: ob.last, From: ob.from, To: to})
+		}
+	}
 	var periodLast time.Time
 	// The segments read whole, with their record counts, for checkStored.
 	var stored []storedSegment
@@ -389,6 +498,35 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		if i > 0 && ref.Seq != window[i-1].Seq+1 {
 			problem(fmt.Sprintf("%012d", window[i-1].Seq+1), window[i-1].Seq+1, ProblemMissing, "segments %d to %d are missing (between %s and %s)", window[i-1].Seq+1, ref.Seq-1, window[i-1].Name, ref.Name)
 			prevKnown = false
+		}
+		if len(open) > 0 {
+			// The batches this segment is not of either go on after it or never ended.
+			k := lo + i
+			of, err := headers.of(k)
+			if err != nil {
+				return res, err
+			}
+			still := open[:0]
+			for _, ob := range open {
+				if ob.id == of || ob.next > k {
+					still = append(still, ob)
+					continue
+				}
+				if ob.next, err = headers.find(ob.id, k+1); err != nil {
+					return res, err
+				}
+				if ob.next > k {
+					still = append(still, ob)
+					continue
+				}
+				unended(ob, ref.First, fmt.Sprintf("no later segment of it is in the chain: segment %d (%s), of another writer, follows it", ref.Seq, ref.Name))
+			}
+			open = still
+			if i >= inPeriod && len(open) == 0 && !readOn {
+				// Read after the period only for batches that never ended.
+				window, hi = window[:i], lo+i
+				break
+			}
 		}
 		flagged := false
 		var started *time.Time
@@ -446,16 +584,26 @@ func Scan(ctx context.Context, store Store, opts ScanOptions) (res Result, err e
 		prevDigest, prevSeq, prevKnown, prevFlagged = digest, ref.Seq, digest != "", flagged
 		res.LastDigest = digest
 		if digest != "" && h.Batch != "" {
-			if h.Continues {
-				batches[h.Batch] = true
-			} else {
-				delete(batches, h.Batch)
+			j := slices.IndexFunc(open, func(ob *openBatch) bool { return ob.id == h.Batch })
+			switch {
+			case h.Continues && j < 0:
+				open = append(open, &openBatch{id: h.Batch, from: h.First, last: ref})
+			case h.Continues:
+				open[j].last = ref
+			case j >= 0:
+				open = slices.Delete(open, j, j+1)
 			}
 		}
-		if i == len(window)-1 && hi < len(refs) && refs[hi].Seq == ref.Seq+1 && digest != "" && (len(batches) > 0 || h.Batch == "" && h.Records >= MaxSegmentRecords) {
+		readOn = digest != "" && h.Batch == "" && h.Records >= MaxSegmentRecords
+		if i == len(window)-1 && hi < len(refs) && refs[hi].Seq == ref.Seq+1 && digest != "" && (len(open) > 0 || readOn) {
 			hi++
 			window = refs[lo:hi]
 		}
+	}
+	// Batches still open where the reading ends: the chain ends (or its next segment is missing
+	// or unreadable) before their last segment.
+	for _, ob := range open {
+		unended(ob, latest(ob.last.Last, end), "no segment after it in the chain was read (the chain ends there, or the segment after it is missing or unreadable)")
 	}
 	// A record the operator dated as it wrote it after now was not observed then: the writer's
 	// clock was ahead (by more than the slack coverage allows), and its times cover what nobody
