@@ -151,3 +151,38 @@ func TestASplitBatchThatNeverEndedIsNamed(t *testing.T) {
 		t.Errorf("verification of a period ending in the batch read up to segment %d; want 1 (the next writer's segment 2 says the batch ended unwritten)", res.LastSeq)
 	}
 }
+
+// A Write that failed after the first segment of a split batch left it open; a retry that holds
+// nothing new (what was not written was dropped meanwhile: the queue trims what waits past its
+// capacity, or another leader wrote the same records) wrote no segment and forgot the batch, so
+// no segment ended it, and verification named a batch the writer never stopped writing as
+// unended. The batch stays open until a segment ends it: the next one the writer writes.
+func TestASplitBatchARetryWroteNothingOfEndsInTheNextSegment(t *testing.T) {
+	ctx := context.Background()
+	_, fs := newFileStore(t)
+	store := &failingOnce{Store: fs, seq: fmt.Sprintf("%012d", 2)}
+	w, err := NewWriter(ctx, store, WriterOptions{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []Record
+	for i := range MaxSegmentRecords + 10 {
+		batch = append(batch, Record{Type: OperatorHeartbeat, Time: t0.Add(time.Duration(i) * time.Millisecond), Operator: &Operator{Identity: fmt.Sprint(i)}})
+	}
+	if err := w.Write(ctx, batch); err == nil {
+		t.Fatal("the second segment's write did not fail")
+	}
+	if err := w.Write(ctx, batch[:MaxSegmentRecords]); err != nil { // all written already
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, []Record{{Type: OperatorHeartbeat, Time: t0.Add(time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(ctx, fs, "prod", time.Time{}, time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Segments != 2 {
+		t.Errorf("verification: %d segments, problems %v; want 2 segments, none", res.Segments, res.Problems)
+	}
+}

@@ -49,8 +49,11 @@ type Writer struct {
 	seen          map[string]struct{}
 	// written counts the records this writer appended.
 	written int
-	// open is the batch (Header.Batch) a Write that failed after writing some of its segments
-	// left unfinished: the next Write goes on with it, and its last segment ends it.
+	// open is the batch (Header.Batch) a Write left unfinished (set before each segment that
+	// says it goes on, so that one stored though its write seemed to fail is ended too): the
+	// next Writes go on with it, and the last segment of the first that writes one ends it (a
+	// Write whose records were all written before writes none). A batch no segment ends reads
+	// as one whose writer stopped mid-batch (ProblemUnended).
 	open string
 	// lost are this writer's segments that lost a race for their sequence number.
 	lost map[string]struct{}
@@ -208,15 +211,22 @@ func (w *Writer) Write(ctx context.Context, records []Record) error {
 	for len(batch) > 0 {
 		n := min(len(batch), MaxSegmentRecords)
 		more := len(batch) > n
-		if err := w.writeSegment(ctx, batch[:n], id, more); err != nil {
+		if more {
+			// Before the write: a segment stored though its write seemed to fail (a timeout)
+			// goes on in the retry's.
+			w.open = id
+		}
+		wrote, err := w.writeSegment(ctx, batch[:n], id, more)
+		if err != nil {
 			return err
 		}
-		if more {
-			w.open = id
+		if wrote && !more {
+			// A last chunk none of whose records is new writes no segment: the batch stays
+			// open until a segment ends it.
+			w.open = ""
 		}
 		batch = batch[n:]
 	}
-	w.open = ""
 	return nil
 }
 
@@ -237,17 +247,19 @@ func (w *Writer) unseen(batch []Record) []Record {
 	return fresh
 }
 
-func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, more bool) error {
+// writeSegment writes the records of batch no recent segment holds as a segment, and reports
+// whether it wrote one (none when all were written before).
+func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, more bool) (bool, error) {
 	for attempt := 0; ; attempt++ {
 		// Again on each attempt: a writer that lost a race wrote some of them.
 		fresh := w.unseen(batch)
 		if len(fresh) == 0 {
-			return nil
+			return false, nil
 		}
 		seq := w.seq + 1
 		data, h, err := encodeBatchSegment(w.opts.Cluster, seq, w.prev, fresh, id, more)
 		if err != nil {
-			return err
+			return false, err
 		}
 		name := SegmentName(seq, h.First, h.Last)
 		digest := Digest(data)
@@ -257,7 +269,7 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, mo
 			// this sequence number's names are listed, so a write costs the same in a year.
 			keys, lerr := w.store.List(ctx, segmentsPrefix(w.opts.Cluster)+fmt.Sprintf("%012d_", seq))
 			if lerr != nil {
-				return fmt.Errorf("journal %s: listing segment %d: %w", w.store, seq, lerr)
+				return false, fmt.Errorf("journal %s: listing segment %d: %w", w.store, seq, lerr)
 			}
 			for _, k := range keys {
 				if r, ok := parseSegmentName(path.Base(k)); ok && r.Seq == seq && r.Name != name {
@@ -272,23 +284,23 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, mo
 		}
 		if errors.Is(err, ErrExists) {
 			if attempt >= 5 {
-				return fmt.Errorf("journal %s: segment %d: another writer keeps appending: %w", w.store, seq, err)
+				return false, fmt.Errorf("journal %s: segment %d: another writer keeps appending: %w", w.store, seq, err)
 			}
 			if err := w.catchUp(ctx); err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("journal %s: writing segment %d: %w", w.store, seq, err)
+			return false, fmt.Errorf("journal %s: writing segment %d: %w", w.store, seq, err)
 		}
 		if w.opts.Signer != nil {
 			sig, err := sign(w.opts.Signer, name, digest)
 			if err != nil {
-				return fmt.Errorf("journal: signing segment %d: %w", seq, err)
+				return false, fmt.Errorf("journal: signing segment %d: %w", seq, err)
 			}
 			if err := w.store.Put(ctx, signaturesPrefix(w.opts.Cluster)+name+".sig", sig); err != nil {
-				return fmt.Errorf("journal %s: writing the signature of segment %d: %w", w.store, seq, err)
+				return false, fmt.Errorf("journal %s: writing the signature of segment %d: %w", w.store, seq, err)
 			}
 		}
 		ids := make([]string, len(fresh))
@@ -301,7 +313,7 @@ func (w *Writer) writeSegment(ctx context.Context, batch []Record, id string, mo
 			w.note(r.Type, r.Time)
 		}
 		w.remember(ids)
-		return nil
+		return true, nil
 	}
 }
 
