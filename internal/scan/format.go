@@ -583,7 +583,7 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 
 	// What xml.Encoder (indented by two spaces) writes for the whole document: the start tag of
 	// testsuites, each suite on lines of its own as an Encoder with a prefix of two spaces
-	// writes it alone, and the end tag.
+	// writes it alone (appendJUnitSuite, without the Encoder), and the end tag.
 	w.WriteString(xml.Header)
 	all := suites.Suites
 	suites.Suites = nil
@@ -602,20 +602,16 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 	}
 	w.Write(start)
 	err := inOrder(w, len(all), 1, func(i int, dst []byte) ([]byte, error) {
-		s := all[i]
-		if i < len(members) { // a check's suite; the suite of unreadable inputs, last, has its cases
-			s.Cases = make([]junitCase, 0, len(members[i]))
-			for _, fd := range members[i] {
-				s.Cases = append(s.Cases, junitCaseOf(rep.finding(fd), fd.r.FailedOnObject()))
-			}
+		s := &all[i]
+		if i >= len(members) { // the suites of inputs and of the configuration, last, have their cases
+			return appendJUnitSuite(dst, s), nil
 		}
-		buf := bytes.NewBuffer(append(dst, '\n'))
-		enc := xml.NewEncoder(buf)
-		enc.Indent("  ", "  ")
-		if err := enc.EncodeElement(s, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
-			return dst, err
+		dst = appendJUnitSuiteHead(dst, s)
+		for _, fd := range members[i] {
+			tc := junitCaseOf(rep.finding(fd), fd.r.FailedOnObject())
+			dst = appendJUnitCase(dst, &tc)
 		}
-		return buf.Bytes(), nil
+		return appendJUnitSuiteEnd(dst, len(members[i])), nil
 	})
 	if err != nil {
 		return err
