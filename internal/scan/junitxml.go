@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -103,9 +104,22 @@ var xmlPlain = func() (t [utf8.RuneSelf]bool) {
 // return as character references, and each byte that is not UTF-8, each control character other
 // than those three and U+FFFE and U+FFFF (which XML 1.0 cannot hold) as U+FFFD. A U+FFFD in s
 // is kept. TestXMLEscapedAsEscapeText compares it with xml.EscapeText byte by byte.
+//
+// Eight bytes at a time while none of them needs a look (xmlLook8), as appendJSONString: byte
+// by byte, this was 172 M of the 2,360 M instructions of `scan -o junit` of 3,000 objects.
 func appendXMLEscaped(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) {
+			if m := xmlLook8(load8(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if xmlPlain[c] {
@@ -148,4 +162,17 @@ func appendXMLEscaped(dst []byte, s string) []byte {
 		i += width
 	}
 	return append(dst, s[last:]...)
+}
+
+// xmlLook8 is not zero when a byte of w is one appendXMLEscaped does not copy as it is without
+// a look (not xmlPlain): a control byte (below 0x20), '"', '&', an apostrophe, '<', '>', or a
+// byte of 0x80 or more (UTF-8, which it decodes). Its lowest set bit is the top bit of the first
+// such byte, as jsonLook8's (which says why): '<' (0x3C) and '>' (0x3E) differ only in bit 1,
+// '"' (0x22) and '&' (0x26) only in bit 2, and the apostrophe (0x27) is tested alone. Written
+// to be inlined.
+func xmlLook8(w uint64) uint64 {
+	lt := (w | 0x02*byteOnes) ^ 0x3E*byteOnes // '<' or '>': 0
+	qa := (w | 0x04*byteOnes) ^ 0x26*byteOnes // '"' or '&': 0
+	ap := w ^ '\''*byteOnes                   // '\'': 0
+	return ((w-0x20*byteOnes)&^w | (lt-byteOnes)&^lt | (qa-byteOnes)&^qa | (ap-byteOnes)&^ap | w) & byteTops
 }

@@ -135,8 +135,9 @@ func FuzzJUnitSuite(f *testing.F) {
 
 // TestXMLEscapedAsEscapeText: appendXMLEscaped escapes as xml.EscapeText does a byte or
 // character that needs a look (a reference, a control character, one XML 1.0 cannot hold, one
-// that is not UTF-8, U+FFFD itself) at every place in strings of up to 12 bytes, alone and after
-// another, and every byte and every character of the Basic Multilingual Plane alone.
+// that is not UTF-8, U+FFFD itself) at every place in strings of up to 24 bytes, so at every
+// offset in and past the eight it reads at a time, alone and after another, and every byte and
+// every character of the Basic Multilingual Plane alone.
 func TestXMLEscapedAsEscapeText(t *testing.T) {
 	escape := func(s string) string {
 		var b bytes.Buffer
@@ -148,7 +149,7 @@ func TestXMLEscapedAsEscapeText(t *testing.T) {
 	looks := []string{"\x00", "\x1f", "\"", "'", "&", "<", ">", "\t", "\n", "\r", " ", "\x7f", "é", "\u2028", "\uD7FF", "\uE000",
 		"\uFFFD", "\uFFFE", "\uFFFF", "😀", "\U0010FFFF", "\xff", "\xc3", "\xe2\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\x80"}
 	for _, look := range looks {
-		for n := range 13 {
+		for n := range 25 {
 			for at := range n + 1 {
 				for _, s := range []string{
 					strings.Repeat("a", at) + look + strings.Repeat("b", n-at),
