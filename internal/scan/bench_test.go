@@ -202,3 +202,26 @@ func BenchmarkWriteSARIF(b *testing.B) {
 	}
 	b.SetBytes(int64(out))
 }
+
+// BenchmarkWriteJUnit measures only writing `scan -o junit` of ../shared/corpus (every result
+// but NotApplicable ones a test case, as scan keeps them for junit): the report is made outside
+// the timed loop.
+func BenchmarkWriteJUnit(b *testing.B) {
+	files := readCorpus(b)
+	plan := engine.Compile(checks.Catalogue(), nil)
+	var objs []*engine.Object
+	for _, f := range files {
+		got, _ := manifest.Decode(f.name, f.data)
+		objs = append(objs, got...)
+	}
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
+	rep := buildReport(ev, len(objs), false)
+	var out countingWriter
+	for b.Loop() {
+		out = 0
+		if err := write(&out, "junit", rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(out))
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -608,6 +609,11 @@ func writeJUnit(w *bufio.Writer, rep *Report) error {
 		}
 		dst = appendJUnitSuiteHead(dst, s)
 		for _, fd := range members[i] {
+			if cap(dst)-len(dst) < 4<<10 {
+				// Doubled, as the bytes.Buffer of an xml.Encoder grew: append's growth by a
+				// quarter at these sizes allocated about five times a suite's bytes.
+				dst = slices.Grow(dst, len(dst)+4<<10)
+			}
 			tc := junitCaseOf(rep.finding(fd), fd.r.FailedOnObject())
 			dst = appendJUnitCase(dst, &tc)
 		}
