@@ -437,6 +437,16 @@ func shown(s string) string {
 	if !strings.Contains(s, "\n") {
 		return termtable.Escape(s) // one line: what the split and the join would give
 	}
+	for rest := s; ; { // s itself when no line changes (most text), without the split and the join
+		line, after, more := strings.Cut(rest, "\n")
+		if termtable.Escape(line) != line {
+			break
+		}
+		if !more {
+			return s
+		}
+		rest = after
+	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = termtable.Escape(l)

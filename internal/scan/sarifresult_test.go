@@ -179,10 +179,12 @@ func TestFileURIsAsFileURI(t *testing.T) {
 	}
 }
 
-// TestShownOneLineAsSplit: shown of text without a line break, which it escapes whole, is what
-// escaping each line and joining them gives, as for text with line breaks.
+// TestShownOneLineAsSplit: shown of text without a line break, which it escapes whole, and of
+// text with line breaks none of which changes, which it returns as it is, is what escaping each
+// line and joining them gives, as for text with line breaks.
 func TestShownOneLineAsSplit(t *testing.T) {
-	for _, s := range []string{"", "plain", "pay\u202ements\x1b[2J\r\x7f\xff\u200b", "two\nlines\x1b", "\n", "end\n"} {
+	for _, s := range []string{"", "plain", "pay\u202ements\x1b[2J\r\x7f\xff\u200b", "two\nlines\x1b", "\n", "end\n",
+		"plain\nlines", "\n\n", "a\nb\n", "\x1b\nb", "a\n\x1b", "a\nb\nc\xff", "\u202e\nb\nc", "é\n😀\n"} {
 		lines := strings.Split(s, "\n")
 		for i, l := range lines {
 			lines[i] = termtable.Escape(l)
