@@ -652,7 +652,7 @@ func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 	tc := junitCase{Name: termtable.Escape(name), Classname: f.Check}
 	switch f.Result {
 	case v1alpha1.ResultFail:
-		text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nremediation: %s", f.Message, f.Severity, joinCriteria(f.Criteria), f.check.Remediation)
+		text := f.Message + "\nseverity: " + string(f.Severity) + "\ncriteria: " + joinCriteria(f.Criteria) + "\nremediation: " + f.check.Remediation
 		if f.Source != nil {
 			text += "\nlocation: " + location(f.Source)
 		}
@@ -666,7 +666,8 @@ func junitCaseOf(f Finding, failedOnObject bool) junitCase {
 		}
 		if failedOnObject {
 			msg := string(f.Result) + ": " + f.Message
-			text := fmt.Sprintf("%s\nseverity: %s\ncriteria: %s\nthe object decided it, and scan --fail-on counts it as failing (as the admission webhook refuses it)", msg, f.Severity, joinCriteria(f.Criteria))
+			text := msg + "\nseverity: " + string(f.Severity) + "\ncriteria: " + joinCriteria(f.Criteria) +
+				"\nthe object decided it, and scan --fail-on counts it as failing (as the admission webhook refuses it)"
 			if f.Source != nil {
 				text += "\nlocation: " + location(f.Source)
 			}
