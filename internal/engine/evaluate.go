@@ -193,6 +193,9 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
+	if idx := indexExceptions(outcomes, v1alpha1.ExceptionPendingApproval); len(idx.byNamespace)+len(idx.everywhere) > 0 {
+		b.pending = idx
+	}
 	return b
 }
 
@@ -603,8 +606,11 @@ func objectID(o *Object) ObjectID {
 // builder accumulates an evaluation: it applies exceptions as results come in, tallies them
 // per namespace, and keeps the results worth keeping.
 type builder struct {
-	ev          *Evaluation
-	exceptions  *exceptionIndex
+	ev         *Evaluation
+	exceptions *exceptionIndex
+	// pending indexes the PendingApproval exceptions, for what each would cover were it
+	// approved (ExceptionOutcome.WouldCover); nil when there is none.
+	pending     *exceptionIndex
 	keepPassing bool
 	// findingsOnly is Options.FindingsOnly: only Fail and Excepted results are kept (and those
 	// Result.FailedOnObject).
@@ -726,6 +732,10 @@ func (b *builder) commit(r *Result, sum *Summary) {
 			e.MatchedByNamespace[sum.Namespace]++
 			e.UndecidedByNamespace[sum.Namespace]++
 		}
+	}
+	if b.pending != nil && r.Object != nil && (r.Status == StatusFail || r.Status == StatusExcepted || r.FailedOnObject()) {
+		// Found now too, while the object is whole (its labels).
+		b.pending.wouldCover(r)
 	}
 	t := &sum.tallies[r.Check.index]
 	switch {

@@ -48,6 +48,12 @@ type ExceptionOutcome struct {
 	// Notes qualify an Active exception: findings it asks to waive but may not, an approval
 	// that could not be verified.
 	Notes []string
+	// WouldCover lists, for a PendingApproval exception, by the namespace of the findings ("" for
+	// cluster-scoped objects), the findings it would cover were it approved now, the other
+	// exceptions unchanged: the failures and results their objects left undecided that it
+	// matches and that no exception matched before it covers (an Active one after it, in the
+	// order findings are matched, would give them up to it). What an approver approves.
+	WouldCover map[string][]CoveredItem
 
 	checks     map[string]bool
 	criteria   map[v1alpha1.Criterion]bool
@@ -431,16 +437,27 @@ func matchAny(patterns []string, s string) bool {
 	return false
 }
 
-// exceptionIndex finds the active exceptions that may cover results in a namespace.
+// CoveredItem is one finding an exception covers or would cover, as its digest names it: the
+// check, the object's identity kind (IdentityKind), namespace and name, and the container.
+type CoveredItem struct {
+	Check, Kind, Namespace, Name, Container string
+}
+
+// exceptionIndex finds the exceptions in one state (Active: those that cover results) that may
+// cover results in a namespace.
 type exceptionIndex struct {
 	byNamespace map[string][]*ExceptionOutcome
 	everywhere  []*ExceptionOutcome
 }
 
 func newExceptionIndex(outcomes []*ExceptionOutcome) *exceptionIndex {
+	return indexExceptions(outcomes, v1alpha1.ExceptionActive)
+}
+
+func indexExceptions(outcomes []*ExceptionOutcome, state v1alpha1.ExceptionState) *exceptionIndex {
 	idx := &exceptionIndex{byNamespace: map[string][]*ExceptionOutcome{}}
 	for _, e := range outcomes {
-		if e.State != v1alpha1.ExceptionActive || !e.AppliesTo {
+		if e.State != state || !e.AppliesTo {
 			continue
 		}
 		switch {
@@ -473,6 +490,38 @@ func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
 		}
 	}
 	return nil
+}
+
+// wouldCover records r in WouldCover of each pending exception of the index (indexExceptions
+// with PendingApproval) that would cover it were it Active: one that matches r and comes before
+// r's exception, if any, in the order find tries them.
+func (idx *exceptionIndex) wouldCover(r *Result) {
+	o := r.Object
+	for _, list := range [2][]*ExceptionOutcome{idx.byNamespace[resultNamespace(o)], idx.everywhere} {
+		for _, e := range list {
+			if !precedes(e, r.Exception) || !e.covers(r) {
+				continue
+			}
+			if e.WouldCover == nil {
+				e.WouldCover = map[string][]CoveredItem{}
+			}
+			ns := resultNamespace(o)
+			e.WouldCover[ns] = append(e.WouldCover[ns], CoveredItem{Check: r.Check.ID, Kind: IdentityKind(o.APIVersion, o.Kind),
+				Namespace: o.Namespace, Name: o.Name, Container: r.Container})
+		}
+	}
+}
+
+// precedes says whether find tries e before other (nil: none): the exceptions of the result's
+// namespace before those of every namespace ("*"), each by namespace/name.
+func precedes(e, other *ExceptionOutcome) bool {
+	if other == nil {
+		return true
+	}
+	if e.anyNS != other.anyNS {
+		return !e.anyNS
+	}
+	return e.Key < other.Key
 }
 
 // Waiver returns the exception of the evaluation that would cover r were r a failure: the
