@@ -101,7 +101,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	trust, why := r.Approval.Trust()
 	observed := engine.AsJudged(ex, trust, r.Approval.InForceSince())
-	state, reason, message, applies, honouring := r.judge(observed, assessing, now, trust, why)
+	state, reason, message, applies, honouring, awaiting := r.judge(observed, assessing, now, trust, why)
 	warning := expiryWarning(applies)
 	desired := observed.Status.DeepCopy()
 	desired.ObservedGeneration = ex.Generation
@@ -134,7 +134,12 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	matched, undecided, digest, current := r.state.matched(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation, honouring)
 	desired.MatchedFindings, desired.UndecidedFindings, desired.CoveredDigest = int32(matched), int32(undecided), digest
-	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation)
+	pin := ""
+	if observed.Approval != nil {
+		pin = observed.Approval.CoveredDigest
+	}
+	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation, pin)
+	wouldCover(desired, state, r.state, ex, awaiting)
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue
@@ -180,6 +185,25 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 // noneCovered is status.approvedCoveredDigest for an approval first judged covering nothing.
 const noneCovered = "none"
 
+// wouldCover records, for a PendingApproval exception, what it would cover were it approved now
+// (status.wouldCover, status.wouldCoverDigest), across the profiles awaiting its approval, as
+// the latest evaluations of its current generation found it: what the approver approves. An
+// exception in any other state, or whose current generation no evaluation has judged yet under
+// every such profile (its spec just changed, say), shows neither: a digest of what an earlier
+// spec would have covered is not what the approver would approve.
+func wouldCover(st *v1alpha1.ControlExceptionStatus, judged v1alpha1.ExceptionState, s *state, ex *v1alpha1.ControlException, awaiting []string) {
+	st.WouldCover, st.WouldCoverDigest = nil, ""
+	if judged != v1alpha1.ExceptionPendingApproval {
+		return
+	}
+	n, digest, current := s.wouldCover(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation, awaiting)
+	if !current {
+		return
+	}
+	count := int32(n)
+	st.WouldCover, st.WouldCoverDigest = &count, cmp.Or(digest, noneCovered)
+}
+
 // coveredSinceApproval records what an approval covers (status.approvedCoveredDigest) and
 // whether the exception has covered anything else since (ConditionCoveredChangedSinceApproval):
 // an approver approves a waiver for what it covers then, and a namespace admin who labels
@@ -188,8 +212,11 @@ const noneCovered = "none"
 // with its approval, as an evaluation found it; until then what the approval covers is not
 // known and nothing is recorded (after a restart, too, the operator's counts start empty). The
 // condition, once True, stays True, even if the findings move back, until the approval is
-// written again (reapproved): what it waived in between was never approved.
-func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judged bool, generation int64) {
+// written again (reapproved): what it waived in between was never approved. pin is the
+// approval's coveredDigest, what the approver saw it would cover (status.wouldCoverDigest) and
+// approved: when set, it is what the approval covers, and a first evaluation that finds the
+// exception covering other findings (relabelled in between) turns the condition True at once.
+func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judged bool, generation int64, pin string) {
 	if st.ApprovedBy == "" || reapproved {
 		st.ApprovedCoveredDigest = ""
 		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
@@ -204,8 +231,13 @@ func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judge
 		cond.Message = "No evaluation has judged the exception with its approval yet"
 	case !judged:
 		return // as last judged
+	case st.ApprovedCoveredDigest == "" && pin != "" && st.CoveredDigest != "" && st.CoveredDigest != pin:
+		st.ApprovedCoveredDigest = pin
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonCoveredChanged
+		cond.Message = "Covers findings (" + st.CoveredDigest + ") other than those the approval pinned (approval.coveredDigest " + pin +
+			"): review what it covers (the reports' exceptions) and approve it again"
 	case st.ApprovedCoveredDigest == "":
-		st.ApprovedCoveredDigest = cmp.Or(st.CoveredDigest, noneCovered)
+		st.ApprovedCoveredDigest = cmp.Or(pin, st.CoveredDigest, noneCovered)
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonCoveredAsApproved
 		cond.Message = "Covers the findings it covered when approved (" + st.ApprovedCoveredDigest + ")"
 	case st.CoveredDigest != "" && st.CoveredDigest != st.ApprovedCoveredDigest:
@@ -254,9 +286,8 @@ func (r *ControlExceptionReconciler) assessing(ctx context.Context, ex *v1alpha1
 // its approval, else Invalid when it is invalid for every profile that would honour it. It
 // also returns the names of the profiles that honour it (Active only).
 func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profiles []v1alpha1.ComplianceProfile, now time.Time,
-	trust engine.ApprovalTrust, why string) (v1alpha1.ExceptionState, string, string, []*v1alpha1.ComplianceProfile, []string) {
+	trust engine.ApprovalTrust, why string) (state v1alpha1.ExceptionState, reason, message string, applies []*v1alpha1.ComplianceProfile, honouring, awaiting []string) {
 	opts := engine.ExceptionOptions{Now: now, AdminNamespace: r.AdminNamespace, Approval: trust, ApprovalProblem: why}
-	var applies []*v1alpha1.ComplianceProfile
 	var active, invalid, pending, notes []string
 	var firstInvalid, firstPending *engine.ExceptionOutcome
 	var expired *engine.ExceptionOutcome
@@ -291,15 +322,15 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	}
 	switch {
 	case expired != nil && expired.Reason == v1alpha1.ReasonDeleted:
-		return v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted, "The exception was " + expired.Message + "; a deleted exception waives nothing, and the findings it covered fail again", applies, nil
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonDeleted, "The exception was " + expired.Message + "; a deleted exception waives nothing, and the findings it covered fail again", applies, nil, nil
 	case expired != nil:
-		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies, nil
+		return v1alpha1.ExceptionExpired, v1alpha1.ReasonExpired, "The exception expired at " + ex.Spec.Expires.UTC().Format(time.RFC3339) + "; the findings it covered fail again", applies, nil, nil
 	case len(active) == 0 && firstPending != nil:
 		sort.Strings(pending)
 		return v1alpha1.ExceptionPendingApproval, v1alpha1.ReasonPendingApproval,
-			fmt.Sprintf("Pending approval for profiles %s: %s", strings.Join(pending, ", "), firstPending.Message), applies, nil
+			fmt.Sprintf("Pending approval for profiles %s: %s", strings.Join(pending, ", "), firstPending.Message), applies, nil, pending
 	case len(active) == 0 && firstInvalid != nil:
-		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies, nil
+		return v1alpha1.ExceptionInvalid, firstInvalid.Reason, "Invalid: " + strings.Join(invalid, "; "), applies, nil, nil
 	case len(active) == 0:
 		// No profile applies: judge it on its own, so that mistakes still show.
 		out := engine.Compile(r.Catalogue, nil).JudgeException(ex, opts)
@@ -310,7 +341,7 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 		case out.State == v1alpha1.ExceptionActive:
 			msg = "No ComplianceProfile it applies to exists; " + msg
 		}
-		return out.State, out.Reason, msg, applies, nil
+		return out.State, out.Reason, msg, applies, nil, nil
 	}
 	sort.Strings(active)
 	msg := fmt.Sprintf("Active until %s for profiles %s", ex.Spec.Expires.UTC().Format(time.RFC3339), strings.Join(active, ", "))
@@ -326,7 +357,7 @@ func (r *ControlExceptionReconciler) judge(ex *v1alpha1.ControlException, profil
 	if len(invalid) > 0 {
 		msg += "; invalid for " + strings.Join(invalid, "; ")
 	}
-	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg, applies, active
+	return v1alpha1.ExceptionActive, v1alpha1.ReasonActive, msg, applies, active, nil
 }
 
 // expiryWarning is the longest expiry warning of the profiles that apply (72h by default).

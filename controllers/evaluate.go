@@ -207,7 +207,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	p.keepPolicyReports(keep)
 	p.errs = append(p.errs, err)
 	covered := report.CoverageOf(ev, "") // once, for the exceptions' status and the profile's
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", p.now, p.seq, ev.Summary(""), ev.Exceptions, covered.Digests())...)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, "", p.now, p.seq, ev.Summary(""), ev.Exceptions, covered.Digests(), report.WouldCover(ev, ""))...)
 	usage, total := report.ExceptionsFor(ev, "", covered)
 	r.state.recordClusterExceptions(p.ps, usage, total)
 	sum := ev.Summary("")
@@ -267,7 +267,7 @@ func (r *ComplianceProfileReconciler) evaluateNamespace(ctx context.Context, p *
 	// make the profile NonCompliant (the report's Stale condition says it is behind).
 	remembered := r.state.previousResult(p.ps, ns)
 	covered := report.CoverageOf(ev, ns) // once, for the exceptions' status and the report's
-	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions, covered.Digests())...)
+	p.matchesChanged = append(p.matchesChanged, r.state.recordNamespace(p.ps, ns, p.now, p.seq, ev.Summary(ns), ev.Exceptions, covered.Digests(), report.WouldCover(ev, ns))...)
 	writeErr := r.writeReport(ctx, p.profile, p.ps, ev, covered, ns, p.now, remembered)
 	if writeErr == nil {
 		p.written[ns] = true

@@ -83,6 +83,12 @@ type profileState struct {
 	// that an evaluation of a namespace it may cover judged Active: its digests reflect that
 	// generation's approval once every place in covered has it too (state.matched).
 	judged map[string]judgedAt
+	// wouldCover[exception key][namespace] is how many findings a PendingApproval exception
+	// would cover there were it approved, and their digest (ExceptionOutcome.WouldCover), with
+	// the generation the evaluation judged; pendingJudged[exception key] the latest generation
+	// an evaluation of a namespace it may cover judged PendingApproval (as judged for Active).
+	wouldCover    map[string]map[string]wouldPlace
+	pendingJudged map[string]judgedAt
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -133,6 +139,14 @@ type profileState struct {
 // coveredPlace is the digest of what an exception covers in one namespace, and the generation
 // of the exception the evaluation that found it judged.
 type coveredPlace struct {
+	digest string
+	judgedAt
+}
+
+// wouldPlace is what a PendingApproval exception would cover in one namespace were it approved
+// (report.WouldCover), and the generation the evaluation that found it judged.
+type wouldPlace struct {
+	count  int
 	digest string
 	judgedAt
 }
@@ -202,21 +216,23 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		return ps
 	}
 	ps = &profileState{
-		name:        profile.Name,
-		uid:         profile.UID,
-		plan:        plan,
-		summaries:   map[string]*engine.Summary{},
-		matches:     map[string]map[string]int{},
-		undecided:   map[string]map[string]int{},
-		covered:     map[string]map[string]coveredPlace{},
-		judged:      map[string]judgedAt{},
-		lastSuccess: map[string]time.Time{},
-		unwritten:   map[string]time.Time{},
-		refused:     map[string]string{},
-		evaluated:   map[string]evaluation{},
-		notCurrent:  map[string]notCurrent{},
-		failing:     map[string]map[uint64]bool{},
-		present:     map[string]seenReport{},
+		name:          profile.Name,
+		uid:           profile.UID,
+		plan:          plan,
+		summaries:     map[string]*engine.Summary{},
+		matches:       map[string]map[string]int{},
+		undecided:     map[string]map[string]int{},
+		covered:       map[string]map[string]coveredPlace{},
+		judged:        map[string]judgedAt{},
+		wouldCover:    map[string]map[string]wouldPlace{},
+		pendingJudged: map[string]judgedAt{},
+		lastSuccess:   map[string]time.Time{},
+		unwritten:     map[string]time.Time{},
+		refused:       map[string]string{},
+		evaluated:     map[string]evaluation{},
+		notCurrent:    map[string]notCurrent{},
+		failing:       map[string]map[uint64]bool{},
+		present:       map[string]seenReport{},
 	}
 	old := s.profiles[profile.Name]
 	ps.firstPlan = old == nil || old.uid != profile.UID
@@ -260,7 +276,7 @@ func (s *state) forget(name string) {
 // namespace included: its status must stop counting them).
 // The roll-ups are compacted (no findings), except that the cluster-scoped one ("") keeps the
 // most severe findings the profile's status lists (report.ProfileStatus: clusterFindings).
-func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq uint64, sum *engine.Summary, outcomes []*engine.ExceptionOutcome, covered map[string]string) []string {
+func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq uint64, sum *engine.Summary, outcomes []*engine.ExceptionOutcome, covered map[string]string, would map[string]report.Would) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := ps.evaluated[ns]; !ok || seq > e.seq {
@@ -300,6 +316,16 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			delete(ps.covered, key)
 		}
 	}
+	wouldBefore := map[string]report.Would{}
+	for key, byNS := range ps.wouldCover {
+		if w, ok := byNS[ns]; ok {
+			wouldBefore[key] = report.Would{Count: w.count, Digest: w.digest}
+		}
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.wouldCover, key)
+		}
+	}
 	// The exceptions of ns not among those judged are gone (this evaluation read every
 	// exception of its namespace): forgotten, or a tenant who creates and deletes exceptions
 	// would grow judged without bound.
@@ -307,9 +333,11 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 	for _, o := range outcomes {
 		judgedNow[o.Key] = true
 	}
-	for key := range ps.judged {
-		if exNS, _, _ := strings.Cut(key, "/"); exNS == ns && !judgedNow[key] {
-			delete(ps.judged, key)
+	for _, judged := range []map[string]judgedAt{ps.judged, ps.pendingJudged} {
+		for key := range judged {
+			if exNS, _, _ := strings.Cut(key, "/"); exNS == ns && !judgedNow[key] {
+				delete(judged, key)
+			}
 		}
 	}
 	var changed []string
@@ -318,6 +346,16 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			// Judged where alone it may cover findings: its status can record what its
 			// approval covers, even none (notifyExceptions queues it).
 			ps.judge(o)
+		}
+		if w, ok := would[o.Key]; ok && o.State == v1alpha1.ExceptionPendingApproval {
+			if ps.wouldCover[o.Key] == nil {
+				ps.wouldCover[o.Key] = map[string]wouldPlace{}
+			}
+			ps.wouldCover[o.Key][ns] = wouldPlace{w.Count, w.Digest, judgedAt{o.Exception.UID, o.Exception.Generation}}
+			if wouldBefore[o.Key] != w {
+				changed = append(changed, o.Key)
+			}
+			delete(wouldBefore, o.Key)
 		}
 		if n := o.MatchedByNamespace[ns]; n > 0 {
 			if ps.matches[o.Key] == nil {
@@ -347,6 +385,9 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 	for key := range before {
 		changed = append(changed, key)
 	}
+	for key := range wouldBefore {
+		changed = append(changed, key)
+	}
 	return changed
 }
 
@@ -357,12 +398,20 @@ func selectsOnly(o *engine.ExceptionOutcome, ns string) bool {
 	return o.Selects(ns) && (len(n) == 0 || len(n) == 1 && n[0] == ns)
 }
 
-// judge records that an evaluation judged the exception of o Active at its generation, where
-// it may cover findings (ps.judged). The caller holds s.mu.
+// judge records that an evaluation judged the exception of o Active (ps.judged) or
+// PendingApproval (ps.pendingJudged) at its generation, where it may cover findings. The caller
+// holds s.mu.
 func (ps *profileState) judge(o *engine.ExceptionOutcome) {
-	if at := (judgedAt{o.Exception.UID, o.Exception.Generation}); o.State == v1alpha1.ExceptionActive &&
-		!ps.judged[o.Key].atLeast(at.uid, at.generation) {
-		ps.judged[o.Key] = at
+	judged := ps.judged
+	switch o.State {
+	case v1alpha1.ExceptionActive:
+	case v1alpha1.ExceptionPendingApproval:
+		judged = ps.pendingJudged
+	default:
+		return
+	}
+	if at := (judgedAt{o.Exception.UID, o.Exception.Generation}); !judged[o.Key].atLeast(at.uid, at.generation) {
+		judged[o.Key] = at
 	}
 }
 
@@ -378,9 +427,11 @@ func (s *state) recordJudgedEverywhere(ps *profileState, outcomes []*engine.Exce
 		judgedNow[o.Key] = true
 		ps.judge(o)
 	}
-	for key := range ps.judged {
-		if !judgedNow[key] {
-			delete(ps.judged, key)
+	for _, judged := range []map[string]judgedAt{ps.judged, ps.pendingJudged} {
+		for key := range judged {
+			if !judgedNow[key] {
+				delete(judged, key)
+			}
 		}
 	}
 }
@@ -435,6 +486,12 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 		delete(byNS, ns)
 		if len(byNS) == 0 {
 			delete(ps.covered, key)
+		}
+	}
+	for key, byNS := range ps.wouldCover {
+		delete(byNS, ns)
+		if len(byNS) == 0 {
+			delete(ps.wouldCover, key)
 		}
 	}
 }
@@ -515,6 +572,33 @@ func (s *state) matched(key string, uid types.UID, generation int64, honouring [
 		judged = judged && ps != nil && ps.judged[key].atLeast(uid, generation)
 	}
 	return matched, undecided, report.CombinedDigest(places), judged && !stale
+}
+
+// wouldCover is how many findings a PendingApproval exception would cover across the profiles
+// that await its approval (awaiting) and every namespace, were it approved now, and their
+// digest (report.CombinedDigest, as matched's: what coveredDigest will be once it is approved).
+// current says whether that is of the exception object uid at generation: an evaluation of a
+// namespace it may cover under each profile of awaiting (none: not current) judged it
+// PendingApproval at that generation or later, and no place is of an earlier one.
+func (s *state) wouldCover(key string, uid types.UID, generation int64, awaiting []string) (count int, digest string, current bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var places [][3]string
+	current = len(awaiting) > 0
+	for _, name := range awaiting {
+		ps := s.profiles[name]
+		if ps == nil || !ps.pendingJudged[key].atLeast(uid, generation) {
+			return 0, "", false
+		}
+		for ns, w := range ps.wouldCover[key] {
+			if !w.atLeast(uid, generation) {
+				return 0, "", false
+			}
+			count += w.count
+			places = append(places, [3]string{name, ns, w.digest})
+		}
+	}
+	return count, report.CombinedDigest(places), current
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now. The

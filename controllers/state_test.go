@@ -130,8 +130,8 @@ func TestJudgedExceptionsAreForgottenWhenGone(t *testing.T) {
 	}
 	sum := &engine.Summary{}
 	a, b, other := outcome("shop", "a", "ua", 2), outcome("shop", "b", "ub", 1), outcome("blog", "c", "uc", 1)
-	st.recordNamespace(ps, "shop", t0, 1, sum, []*engine.ExceptionOutcome{a, b}, nil)
-	st.recordNamespace(ps, "blog", t0, 2, sum, []*engine.ExceptionOutcome{other}, nil)
+	st.recordNamespace(ps, "shop", t0, 1, sum, []*engine.ExceptionOutcome{a, b}, nil, nil)
+	st.recordNamespace(ps, "blog", t0, 2, sum, []*engine.ExceptionOutcome{other}, nil, nil)
 	if _, _, _, current := st.matched(a.Key, "ua", 2, []string{profile.Name}); !current {
 		t.Errorf("exception a judged at generation 2 is not current at 2")
 	}
@@ -141,7 +141,7 @@ func TestJudgedExceptionsAreForgottenWhenGone(t *testing.T) {
 	if _, _, _, current := st.matched(a.Key, "another", 2, []string{profile.Name}); current {
 		t.Errorf("another object named a is current")
 	}
-	st.recordNamespace(ps, "shop", t0, 3, sum, []*engine.ExceptionOutcome{a}, nil) // b deleted
+	st.recordNamespace(ps, "shop", t0, 3, sum, []*engine.ExceptionOutcome{a}, nil, nil) // b deleted
 	if _, ok := ps.judged[b.Key]; ok {
 		t.Errorf("exception b, gone from its namespace, is still remembered")
 	}

@@ -160,6 +160,18 @@ type ExceptionApproval struct {
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule=`!self.matches('[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]')`,message="comment must not hold control characters other than line breaks and tabs (an escape, a carriage return, a backspace)"
 	Comment string `json:"comment,omitempty"`
+
+	// coveredDigest pins what the approver approves: status.wouldCoverDigest as they read it
+	// before approving ("none" when it would cover nothing). The first evaluation that judges
+	// the exception with this approval records it as status.approvedCoveredDigest, and, if the
+	// exception then covers other findings (a workload relabelled into its selector between
+	// the reading and the approval), turns the condition CoveredChangedSinceApproval True at
+	// once. Written by the approver with the approval (the API server checks the approval as a
+	// whole); absent, the approval covers what that first evaluation finds.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^(sha256:[0-9a-f]{16}|none)$`
+	CoveredDigest string `json:"coveredDigest,omitempty"`
 }
 
 // ControlExceptionStatus is written by the operator.
@@ -222,9 +234,26 @@ type ControlExceptionStatus struct {
 	// +kubebuilder:validation:MaxLength=64
 	CoveredDigest string `json:"coveredDigest,omitempty"`
 
+	// wouldCover is how many findings the exception would cover were it approved now, the
+	// other exceptions unchanged, while it is PendingApproval (not approved yet, or changed and
+	// awaiting approval again): what an approver approves. Absent otherwise, and before an
+	// evaluation has judged its current generation.
+	// +optional
+	WouldCover *int32 `json:"wouldCover,omitempty"`
+
+	// wouldCoverDigest is, while the exception is PendingApproval, the digest of the findings
+	// it would cover were it approved now, in coveredDigest's form ("none" when it would cover
+	// nothing): what coveredDigest, and so approvedCoveredDigest, will be after an approval if
+	// nothing changes meanwhile. An approver copies it into approval.coveredDigest to pin what
+	// they approve. Written by the operator only. Absent otherwise, and before an evaluation has
+	// judged its current generation.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	WouldCoverDigest string `json:"wouldCoverDigest,omitempty"`
+
 	// approvedCoveredDigest is coveredDigest as the first evaluation that judged the exception
-	// with its current approval found it ("none" when it covered nothing then): what the
-	// approval covers. Written by the operator only (the status subresource), and recorded
+	// with its current approval found it ("none" when it covered nothing then), or the
+	// approval's coveredDigest when the approver pinned one: what the approval covers. Written by the operator only (the status subresource), and recorded
 	// again whenever an approver writes the approval anew. The condition
 	// CoveredChangedSinceApproval turns True once the exception covers any other findings.
 	// Empty while it is not approved, or before that evaluation.

@@ -541,6 +541,11 @@ func (in *ControlExceptionStatus) DeepCopyInto(out *ControlExceptionStatus) {
 		in, out := &in.ApprovedAt, &out.ApprovedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.WouldCover != nil {
+		in, out := &in.WouldCover, &out.WouldCover
+		*out = new(int32)
+		**out = **in
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]v1.Condition, len(*in))

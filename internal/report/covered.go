@@ -129,6 +129,9 @@ func coveredOf(items []coveredItem) Covered {
 	u.First = make([]v1alpha1.CoveredFinding, n)
 	for i, it := range items[:n] {
 		c := v1alpha1.CoveredFinding{Check: it.check, Container: it.container}
+		if it.ref == nil {
+			continue
+		}
 		if o := it.ref.Object; o != nil {
 			c.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 		}
@@ -157,4 +160,31 @@ func CombinedDigest(places [][3]string) string {
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(strings.Join(lines, "")))
 	return "sha256:" + hex.EncodeToString(sum[:])[:coveredDigestHex]
+}
+
+// Would is what a PendingApproval exception would cover in a namespace were it approved now
+// (engine.ExceptionOutcome.WouldCover): how many findings, and their digest in Covered.Digest's
+// form, which is what Covered.Digest will be once it is approved, if nothing changes meanwhile.
+type Would struct {
+	Count  int
+	Digest string
+}
+
+// WouldCover is, by exception key, what each PendingApproval exception of the evaluation would
+// cover in the namespace ns ("" for the cluster-scoped objects) were it approved: those that
+// would cover none there are left out.
+func WouldCover(ev *engine.Evaluation, ns string) map[string]Would {
+	out := map[string]Would{}
+	for _, o := range ev.Exceptions {
+		items := o.WouldCover[ns]
+		if len(items) == 0 {
+			continue
+		}
+		list := make([]coveredItem, len(items))
+		for i, it := range items {
+			list[i] = coveredItem{kind: it.Kind, name: it.Name, container: it.Container, check: it.Check, namespace: it.Namespace}
+		}
+		out[o.Key] = Would{Count: len(list), Digest: coveredOf(list).Digest}
+	}
+	return out
 }
