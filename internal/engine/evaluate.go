@@ -610,7 +610,9 @@ type builder struct {
 	exceptions *exceptionIndex
 	// pending indexes the PendingApproval exceptions, for what each would cover were it
 	// approved (ExceptionOutcome.WouldCover); nil when there is none.
-	pending     *exceptionIndex
+	pending *exceptionIndex
+	// wouldTable holds the findings the pending exceptions would cover, once each.
+	wouldTable  *[]CoveredItem
 	keepPassing bool
 	// findingsOnly is Options.FindingsOnly: only Fail and Excepted results are kept (and those
 	// Result.FailedOnObject).
@@ -735,7 +737,10 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	}
 	if b.pending != nil && r.Object != nil && (r.Status == StatusFail || r.Status == StatusExcepted || r.FailedOnObject()) {
 		// Found now too, while the object is whole (its labels).
-		b.pending.wouldCover(r)
+		if b.wouldTable == nil {
+			b.wouldTable = &[]CoveredItem{}
+		}
+		b.pending.wouldCover(r, b.wouldTable)
 	}
 	t := &sum.tallies[r.Check.index]
 	switch {

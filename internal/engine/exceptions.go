@@ -48,12 +48,13 @@ type ExceptionOutcome struct {
 	// Notes qualify an Active exception: findings it asks to waive but may not, an approval
 	// that could not be verified.
 	Notes []string
-	// WouldCover lists, for a PendingApproval exception, by the namespace of the findings ("" for
-	// cluster-scoped objects), the findings it would cover were it approved now, the other
-	// exceptions unchanged: the failures and results their objects left undecided that it
-	// matches and that no exception matched before it covers (an Active one after it, in the
-	// order findings are matched, would give them up to it). What an approver approves.
-	WouldCover map[string][]CoveredItem
+	// wouldCover lists, for a PendingApproval exception, by the namespace of the findings (""
+	// for cluster-scoped objects), the findings it would cover were it approved now
+	// (WouldCover), as indexes into wouldTable, which the evaluation's pending exceptions share:
+	// a finding that many pending exceptions would cover is kept once, and each exception adds
+	// four bytes (a tenant may request many exceptions that each match every finding).
+	wouldCover map[string][]int32
+	wouldTable *[]CoveredItem
 
 	checks     map[string]bool
 	criteria   map[v1alpha1.Criterion]bool
@@ -492,22 +493,54 @@ func (idx *exceptionIndex) find(r *Result) *ExceptionOutcome {
 	return nil
 }
 
-// wouldCover records r in WouldCover of each pending exception of the index (indexExceptions
-// with PendingApproval) that would cover it were it Active: one that matches r and comes before
-// r's exception, if any, in the order find tries them.
-func (idx *exceptionIndex) wouldCover(r *Result) {
+// WouldCover lists, for a PendingApproval exception, the findings of the namespace ns ("" for
+// cluster-scoped objects) it would cover were it approved now, the other exceptions unchanged:
+// the failures and results their objects left undecided that it matches and that no exception
+// matched before it covers (an Active one after it, in the order findings are matched, would
+// give them up to it). What an approver approves. None for an exception in any other state.
+func (e *ExceptionOutcome) WouldCover(ns string) []CoveredItem {
+	idx := e.wouldCover[ns]
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]CoveredItem, len(idx))
+	for i, j := range idx {
+		out[i] = (*e.wouldTable)[j]
+	}
+	return out
+}
+
+// WouldCoverNamespaces are the namespaces where WouldCover lists findings.
+func (e *ExceptionOutcome) WouldCoverNamespaces() []string {
+	out := make([]string, 0, len(e.wouldCover))
+	for ns := range e.wouldCover {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wouldCover records r, in table, for each pending exception of the index (indexExceptions
+// with PendingApproval) that would cover it were it Active (ExceptionOutcome.WouldCover): one
+// that matches r and comes before r's exception, if any, in the order find tries them.
+func (idx *exceptionIndex) wouldCover(r *Result, table *[]CoveredItem) {
 	o := r.Object
-	for _, list := range [2][]*ExceptionOutcome{idx.byNamespace[resultNamespace(o)], idx.everywhere} {
+	ns := resultNamespace(o)
+	at := int32(-1)
+	for _, list := range [2][]*ExceptionOutcome{idx.byNamespace[ns], idx.everywhere} {
 		for _, e := range list {
 			if !precedes(e, r.Exception) || !e.covers(r) {
 				continue
 			}
-			if e.WouldCover == nil {
-				e.WouldCover = map[string][]CoveredItem{}
+			if at < 0 {
+				at = int32(len(*table))
+				*table = append(*table, CoveredItem{Check: r.Check.ID, Kind: IdentityKind(o.APIVersion, o.Kind),
+					Namespace: o.Namespace, Name: o.Name, Container: r.Container})
 			}
-			ns := resultNamespace(o)
-			e.WouldCover[ns] = append(e.WouldCover[ns], CoveredItem{Check: r.Check.ID, Kind: IdentityKind(o.APIVersion, o.Kind),
-				Namespace: o.Namespace, Name: o.Name, Container: r.Container})
+			if e.wouldCover == nil {
+				e.wouldCover, e.wouldTable = map[string][]int32{}, table
+			}
+			e.wouldCover[ns] = append(e.wouldCover[ns], at)
 		}
 	}
 }

@@ -176,7 +176,7 @@ type Would struct {
 func WouldCover(ev *engine.Evaluation, ns string) map[string]Would {
 	out := map[string]Would{}
 	for _, o := range ev.Exceptions {
-		items := o.WouldCover[ns]
+		items := o.WouldCover(ns)
 		if len(items) == 0 {
 			continue
 		}
