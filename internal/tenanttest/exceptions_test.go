@@ -840,3 +840,33 @@ func TestTenantCannotWriteWhatAnApprovalCovers(t *testing.T) {
 		t.Errorf("a write of the object set status.approvedCoveredDigest to %q", got.Status.ApprovedCoveredDigest)
 	}
 }
+
+// TestTenantCannotWriteWhatAPendingExceptionWouldCoverOrPinIt: a pending exception's
+// status.wouldCoverDigest shows the approver what they approve, and approval.coveredDigest pins
+// it. The tenant, a namespace admin who also holds every verb on controlexceptions, can write
+// neither: the first is status; the second is part of the approval, which the API server
+// refuses from anyone but an approver, even on an exception an approver has approved.
+func TestTenantCannotWriteWhatAPendingExceptionWouldCoverOrPinIt(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, "would-forge", nil)
+	ex := credentialsException(tn.Namespace)
+	if err := tn.Client.Create(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	forged := []byte(`{"status":{"wouldCover":0,"wouldCoverDigest":"none"}}`)
+	if err := tn.Client.Status().Patch(ctx, ex, client.RawPatch(types.MergePatchType, forged)); !apierrors.IsForbidden(err) {
+		t.Errorf("the tenant writes the exception's status.wouldCoverDigest: want Forbidden, got %v", err)
+	}
+	tn.approve(t, ex.Name)
+	pin := []byte(`{"approval":{"coveredDigest":"none"}}`)
+	if err := tn.Client.Patch(ctx, ex, client.RawPatch(types.MergePatchType, pin)); err == nil || !strings.Contains(err.Error(), "approval") {
+		t.Errorf("the tenant pinned the approval of its exception: want the approval policy's refusal, got %v", err)
+	}
+	got := &v1alpha1.ControlException{}
+	if err := platform.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Approval == nil || got.Approval.CoveredDigest != "" {
+		t.Errorf("after the tenant's attempt the approval is %+v", got.Approval)
+	}
+}
