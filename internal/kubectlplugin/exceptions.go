@@ -246,6 +246,9 @@ server refuses an approval by the exception's requester, in someone else's name,
 who may not approve controlexceptions in the namespace (the
 soc2-operator-controlexception-approver-role grants it). The approval is for the exception as
 printed: if it changes before the approval is written, nothing is approved (review it again).
+A pending exception's approval is pinned to what the operator last found it would cover
+(status.wouldCoverDigest, written as approval.coveredDigest): if it covers other findings when
+the operator first judges the approval, its condition CoveredChangedSinceApproval says so.
 The operator then records status.approvedBy and status.approvedAt and the exception turns
 Active. Any later change to its spec removes the approval.
 
@@ -293,7 +296,14 @@ func runApprove(ctx context.Context, e *Env, k *kube, opts any, args []string) e
 		return nil
 	}
 	before := ex.DeepCopy()
-	ex.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: user, Comment: o.comment}
+	// What the exception would cover, as the operator last judged the spec read above, is what
+	// is approved (approval.coveredDigest): findings relabelled into it before the operator
+	// first evaluates the approval make it say CoveredChangedSinceApproval at once.
+	pin := ""
+	if st := &ex.Status; st.State == v1alpha1.ExceptionPendingApproval && st.ObservedGeneration == ex.Generation && st.WouldCover != nil {
+		pin = st.WouldCoverDigest
+	}
+	ex.Approval = &v1alpha1.ExceptionApproval{ApprovedBy: user, Comment: o.comment, CoveredDigest: pin}
 	// The resourceVersion precondition approves exactly the exception read above: if anyone
 	// changed it meanwhile, the write fails instead of approving what the approver did not see.
 	if err := c.Patch(ctx, ex, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -309,6 +319,9 @@ func runApprove(ctx context.Context, e *Env, k *kube, opts any, args []string) e
 	describeException(e.Stdout, e.Now(), ex)
 	if o.comment != "" {
 		fmt.Fprintf(e.Stdout, "  comment:      %s\n", o.comment)
+	}
+	if pin != "" {
+		fmt.Fprintf(e.Stdout, "  covers:       %d findings as approved (approval.coveredDigest %s)\n", *before.Status.WouldCover, pin)
 	}
 	switch ex.Status.State {
 	case v1alpha1.ExceptionInvalid, v1alpha1.ExceptionExpired:

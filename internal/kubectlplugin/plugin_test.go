@@ -470,6 +470,16 @@ func TestRequestAndApproveAnException(t *testing.T) {
 		})
 	}
 	state("PendingApproval")
+	// What the approval would cover, which approve pins.
+	var would string
+	testenv.Eventually(t, 30*time.Second, "the pending exception's wouldCoverDigest", func() error {
+		got, err := d.Run(context.Background(), "get", "cexc", name, "-n", "payments", "-o", "jsonpath={.status.wouldCoverDigest}")
+		if err != nil || got == "" {
+			return fmt.Errorf("would cover %q (%v)", got, err)
+		}
+		would = got
+		return nil
+	})
 
 	refused := func(as, want string) {
 		t.Helper()
@@ -492,7 +502,22 @@ func TestRequestAndApproveAnException(t *testing.T) {
 	if err != nil || got != demo.Approver+"|Accepted until the rewrite ships" {
 		t.Errorf("approval = %q (%v)", got, err)
 	}
+	if got, _ := d.Run(context.Background(), "get", "cexc", name, "-n", "payments", "-o", "jsonpath={.approval.coveredDigest}"); got != would ||
+		!strings.Contains(out, "approval.coveredDigest "+would) {
+		t.Errorf("approval.coveredDigest = %q, want the wouldCoverDigest read before, %q; approve printed:\n%s", got, would, out)
+	}
 	state("Active")
+	testenv.Eventually(t, 30*time.Second, "the approval recording the pinned digest", func() error {
+		got, err := d.Run(context.Background(), "get", "cexc", name, "-n", "payments", "-o", "jsonpath={.status.coveredDigest}|{.status.approvedCoveredDigest}")
+		covered := would
+		if would == "none" {
+			covered = "" // coveredDigest is empty when it covers nothing
+		}
+		if err != nil || got != covered+"|"+would {
+			return fmt.Errorf("covered|approved %q (%v), want %q|%q", got, err, covered, would)
+		}
+		return nil
+	})
 	if got, _ := d.Run(context.Background(), "get", "cexc", name, "-n", "payments", "-o", "jsonpath={.status.approvedBy}"); got != demo.Approver {
 		t.Errorf("status.approvedBy = %q, want %s (the operator trusts the approval)", got, demo.Approver)
 	}
