@@ -859,6 +859,14 @@ func TestTenantCannotWriteWhatAPendingExceptionWouldCoverOrPinIt(t *testing.T) {
 	}
 	tn.approve(t, ex.Name)
 	pin := []byte(`{"approval":{"coveredDigest":"none"}}`)
+	// A test before this one may have just put the policies back (removeApprovalBinding), which
+	// the API server enforces a moment later: wait for a dry run to be refused first.
+	testenv.Eventually(t, 30*time.Second, "the approval policy refusing the tenant's dry run", func() error {
+		if err := tn.Client.Patch(ctx, ex.DeepCopy(), client.RawPatch(types.MergePatchType, pin), client.DryRunAll); err == nil {
+			return errors.New("the dry run was admitted")
+		}
+		return nil
+	})
 	if err := tn.Client.Patch(ctx, ex, client.RawPatch(types.MergePatchType, pin)); err == nil || !strings.Contains(err.Error(), "approval") {
 		t.Errorf("the tenant pinned the approval of its exception: want the approval policy's refusal, got %v", err)
 	}
