@@ -153,7 +153,20 @@ func BenchmarkJudgeCorpus(b *testing.B) {
 
 // BenchmarkWriteJSON measures only writing `scan -o json --show all` of ../shared/corpus: the
 // report is made outside the timed loop.
-func BenchmarkWriteJSON(b *testing.B) {
+func BenchmarkWriteJSON(b *testing.B) { benchmarkWrite(b, "json", true) }
+
+// BenchmarkWriteSARIF measures only writing `scan -o sarif` of ../shared/corpus: the report is
+// made outside the timed loop.
+func BenchmarkWriteSARIF(b *testing.B) { benchmarkWrite(b, "sarif", false) }
+
+// BenchmarkWriteJUnit measures only writing `scan -o junit` of ../shared/corpus (every result
+// but NotApplicable ones a test case, as scan keeps them for junit): the report is made outside
+// the timed loop.
+func BenchmarkWriteJUnit(b *testing.B) { benchmarkWrite(b, "junit", false) }
+
+// benchmarkWrite measures writing the report of ../shared/corpus in format (showAll: with
+// `--show all`), the report made outside the timed loop.
+func benchmarkWrite(b *testing.B, format string, showAll bool) {
 	files := readCorpus(b)
 	plan := engine.Compile(checks.Catalogue(), nil)
 	var objs []*engine.Object
@@ -162,11 +175,11 @@ func BenchmarkWriteJSON(b *testing.B) {
 		objs = append(objs, got...)
 	}
 	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
-	rep := buildReport(ev, len(objs), true)
+	rep := buildReport(ev, len(objs), showAll)
 	var out countingWriter
 	for b.Loop() {
 		out = 0
-		if err := write(&out, "json", rep); err != nil {
+		if err := write(&out, format, rep); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -179,49 +192,4 @@ type countingWriter int
 func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
-}
-
-// BenchmarkWriteSARIF measures only writing `scan -o sarif` of ../shared/corpus: the report is
-// made outside the timed loop.
-func BenchmarkWriteSARIF(b *testing.B) {
-	files := readCorpus(b)
-	plan := engine.Compile(checks.Catalogue(), nil)
-	var objs []*engine.Object
-	for _, f := range files {
-		got, _ := manifest.Decode(f.name, f.data)
-		objs = append(objs, got...)
-	}
-	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
-	rep := buildReport(ev, len(objs), false)
-	var out countingWriter
-	for b.Loop() {
-		out = 0
-		if err := write(&out, "sarif", rep); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.SetBytes(int64(out))
-}
-
-// BenchmarkWriteJUnit measures only writing `scan -o junit` of ../shared/corpus (every result
-// but NotApplicable ones a test case, as scan keeps them for junit): the report is made outside
-// the timed loop.
-func BenchmarkWriteJUnit(b *testing.B) {
-	files := readCorpus(b)
-	plan := engine.Compile(checks.Catalogue(), nil)
-	var objs []*engine.Object
-	for _, f := range files {
-		got, _ := manifest.Decode(f.name, f.data)
-		objs = append(objs, got...)
-	}
-	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
-	rep := buildReport(ev, len(objs), false)
-	var out countingWriter
-	for b.Loop() {
-		out = 0
-		if err := write(&out, "junit", rep); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.SetBytes(int64(out))
 }
