@@ -21,6 +21,24 @@ import (
 // corpusDir holds about 2,200 real manifests from public projects (see its README).
 const corpusDir = "../../../shared/corpus"
 
+// goldenAndCorpus are the inputs the differential tests of the writers read, by name: the
+// golden input, and ../shared/corpus where it is.
+func goldenAndCorpus() map[string]string {
+	dirs := map[string]string{"golden input": "testdata/manifests"}
+	if _, err := os.Stat(corpusDir); err == nil {
+		dirs["the corpus"] = corpusDir
+	}
+	return dirs
+}
+
+// reportOf is scan's report of the manifests in dir judged by plan at now (showAll: with
+// `--show all`), and the evaluation it is of.
+func reportOf(plan *engine.Plan, dir string, now time.Time, showAll bool) (*Report, *engine.Evaluation) {
+	objs, _ := manifest.Load([]string{dir}, nil)
+	ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: now, KeepPassing: true})
+	return buildReport(ev, len(objs), showAll), ev
+}
+
 type corpusFile struct {
 	name string
 	data []byte

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // assertFindingJSON fails unless appendFindingJSON writes f as json.MarshalIndent does.
@@ -32,16 +30,10 @@ func assertFindingJSON(t *testing.T, f *Finding, prefix string) {
 // them, no resource or source, no apiVersion or namespace, every kind of escape), are written
 // as encoding/json writes them.
 func TestFindingJSONAsMarshalIndent(t *testing.T) {
-	dirs := map[string]string{"golden input": "testdata/manifests"}
-	if _, err := os.Stat(corpusDir); err == nil {
-		dirs["the corpus"] = corpusDir
-	}
 	plan := engine.Compile(checks.Catalogue(), nil)
-	for name, dir := range dirs {
+	for name, dir := range goldenAndCorpus() {
 		t.Run(name, func(t *testing.T) {
-			objs, _ := manifest.Load([]string{dir}, nil)
-			ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
-			rep := buildReport(ev, len(objs), true)
+			rep, _ := reportOf(plan, dir, time.Unix(1780000000, 0), true)
 			n := 0
 			for _, items := range [][]found{rep.found, rep.assessed} {
 				for _, it := range items {

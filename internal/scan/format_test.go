@@ -17,7 +17,6 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/manifest"
 	"github.com/soc2-operator/soc2-operator/internal/policyreport"
 )
 
@@ -25,17 +24,11 @@ import (
 // every core (policyreport.Plan, inOrder, marshalYAML), and writes the bytes of Build's reports
 // marshalled by sigs.k8s.io/yaml one after another: on the golden input and on the corpus.
 func TestPolicyReportsWrittenAsSigsYAMLWould(t *testing.T) {
-	dirs := map[string]string{"golden input": "testdata/manifests"}
-	if _, err := os.Stat(corpusDir); err == nil {
-		dirs["the corpus"] = corpusDir
-	}
 	plan := engine.Compile(checks.Catalogue(), nil)
 	at := time.Date(2026, 11, 1, 12, 0, 0, 123456789, time.UTC)
-	for name, dir := range dirs {
+	for name, dir := range goldenAndCorpus() {
 		t.Run(name, func(t *testing.T) {
-			objs, _ := manifest.Load([]string{dir}, nil)
-			ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: at, KeepPassing: true})
-			rep := buildReport(ev, len(objs), false)
+			rep, ev := reportOf(plan, dir, at, false)
 			rep.Profile, rep.evaluatedAt = "audit", at
 
 			var want bytes.Buffer

@@ -13,7 +13,6 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
-	"github.com/soc2-operator/soc2-operator/internal/manifest"
 )
 
 // assertJUnitSuite fails unless appendJUnitSuite writes s as writeJUnit's xml.Encoder did: a
@@ -54,9 +53,7 @@ func TestJUnitSuiteAsEncoder(t *testing.T) {
 	plan := engine.Compile(checks.Catalogue(), nil)
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
-			objs, _ := manifest.Load([]string{in.dir}, nil)
-			ev := plan.Evaluate(engine.NewInventory(objs, false), nil, engine.Options{Now: time.Unix(1780000000, 0), KeepPassing: true})
-			rep := buildReport(ev, len(objs), true)
+			rep, _ := reportOf(plan, in.dir, time.Unix(1780000000, 0), true)
 			kinds := map[string]int{}
 			for _, fd := range rep.assessed {
 				tc := junitCaseOf(rep.finding(fd), fd.r.FailedOnObject())
