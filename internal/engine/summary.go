@@ -57,6 +57,9 @@ func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted > 0 }
 // unassessed: the check had resources to judge but assessed none of them (every result NotAssessed).
 func (t checkTally) unassessed() bool { return !t.assessed() && t.notAssessed > 0 }
 
+// undecided: the check assessed some resources and left others NotAssessed.
+func (t checkTally) undecided() bool { return t.assessed() && t.notAssessed > 0 }
+
 func newSummary(p *Plan, ns string) *Summary {
 	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
 }
@@ -131,9 +134,15 @@ func (s *Summary) finish(p *Plan) {
 // summary were all NotAssessed (the checks CriterionStatus.UnassessedChecks counts), sorted. p is
 // the plan that made the summary.
 func (s *Summary) UnassessedChecks(p *Plan, id v1alpha1.Criterion) []string {
+	return s.checksWhere(p, id, checkTally.unassessed)
+}
+
+// checksWhere returns the IDs of the checks supporting criterion id whose tally in the summary
+// satisfies is, sorted.
+func (s *Summary) checksWhere(p *Plan, id v1alpha1.Criterion, is func(checkTally) bool) []string {
 	var ids []string
 	for _, c := range p.byCriterion[id] {
-		if s.tallies[c.index].unassessed() {
+		if is(s.tallies[c.index]) {
 			ids = append(ids, c.ID)
 		}
 	}
@@ -145,14 +154,7 @@ func (s *Summary) UnassessedChecks(p *Plan, id v1alpha1.Criterion) []string {
 // resources in the summary and left others NotAssessed (the results CriterionStatus.NotAssessed
 // counts), sorted. p is the plan that made the summary.
 func (s *Summary) UndecidedChecks(p *Plan, id v1alpha1.Criterion) []string {
-	var ids []string
-	for _, c := range p.byCriterion[id] {
-		if t := s.tallies[c.index]; t.assessed() && t.notAssessed > 0 {
-			ids = append(ids, c.ID)
-		}
-	}
-	slices.Sort(ids)
-	return ids
+	return s.checksWhere(p, id, checkTally.undecided)
 }
 
 // SortFindings orders results most severe first, failures before exceptions, then by check,
