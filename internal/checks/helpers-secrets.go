@@ -1446,7 +1446,7 @@ func userinfoPassword(afterScheme string) (string, bool) {
 
 func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' || c == '.' }
 
-// leakedSecrets names the gitleaks rules (secretrules, the default rules of gitleaks
+// leakedSecretsPlain names the gitleaks rules (secretrules, the default rules of gitleaks
 // secretrules.GitleaksVersion) that find a credential in the assignment name=value, the way
 // gitleaks reads a .env file: rules for key material and service tokens match the value
 // whatever its name, and gitleaks' generic-api-key rule matches a high-entropy value under a
@@ -1454,12 +1454,8 @@ func isSchemeChar(c byte) bool { return isASCIIAlnum(c) || c == '+' || c == '-' 
 // not be loaded. A checksum under a name that says so (checksumDigest) is no credential to
 // generic-api-key, which finds it for the credential word its name also holds (Helm's
 // checksum/secret annotation) and for a digest's entropy.
-func leakedSecrets(name, value string) (string, error) {
-	leaked, _, err := leakedSecretsPlain(name, value)
-	return leaked, err
-}
-
-// leakedSecretsPlain is leakedSecrets, and says whether value holds nothing decodeSegments
+//
+// It also says whether value holds nothing decodeSegments
 // decodes (so that encodedCredential(value) is ""), when decoding name=value has shown it:
 // gitleaks' rules found nothing in name=value, nothing in it decoded, and name holds no '%'.
 // decodeSegments reads the value part of name=value as it reads value alone, the same
@@ -1489,13 +1485,6 @@ func leakedSecretsPlainUntil(name, value string, stop func() bool) (leaked strin
 // verifier, which offline guessing can undo, and is judged as the credential.
 func checksumDigest(name, value string) bool {
 	return hexDigestShaped(strings.TrimSpace(value)) && slices.Contains(nameParts(name), "CHECKSUM")
-}
-
-// leakedInText names the gitleaks rules that find a credential in text (a command-line
-// argument, a probe's header), as leakedSecrets does for an assignment.
-func leakedInText(text string) (string, error) {
-	leaked, _, err := leakedInTextPlain(text, nil)
-	return leaked, err
 }
 
 // leakedInTextPlain is leakedInText, and says whether the rules found nothing in text and

@@ -870,3 +870,18 @@ func FuzzConfigurationReaders(f *testing.F) {
 		openVPNCredential("client.ovpn", text, []map[string]string{{"auth.txt": text, "": text}})
 	})
 }
+
+// leakedSecrets is leakedSecretsPlain's finding alone. Only the tests call it since the checks
+// ask leakedSecretsPlainUntil (15c30888).
+func leakedSecrets(name, value string) (string, error) {
+	leaked, _, err := leakedSecretsPlain(name, value)
+	return leaked, err
+}
+
+// leakedInText names the gitleaks rules that find a credential in text (a command-line
+// argument, a probe's header), as leakedSecrets does for an assignment: leakedInTextPlain's
+// finding alone, which only the tests ask for.
+func leakedInText(text string) (string, error) {
+	leaked, _, err := leakedInTextPlain(text, nil)
+	return leaked, err
+}
