@@ -17,8 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
-	"github.com/soc2-operator/soc2-operator/internal/checks"
-	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // TestCacheKeepsADeploymentsCommandLinesOnce (real API server): the operator's informer cache
@@ -86,15 +84,7 @@ func TestCacheKeepsADeploymentsCommandLinesOnce(t *testing.T) {
 	}
 
 	// The judgement is the whole Deployment's.
-	plan := engine.Compile(checks.Catalogue(), nil)
-	res := plan.Evaluate(engine.NewInventory([]*engine.Object{engine.NewObject(whole, "apps/v1", "Deployment")}, true), nil,
-		engine.Options{Now: time.Now(), AdminNamespace: engine.DefaultAdminNamespace})
-	want := ""
-	for _, r := range res.Results {
-		if r.Check.ID == "sec-literal-env-credentials" && r.Status == engine.StatusFail {
-			want = r.Message
-		}
-	}
+	want := envCredentialFailure(whole)
 	if want == "" {
 		t.Fatal("the whole Deployment does not fail sec-literal-env-credentials: the test tests nothing")
 	}
