@@ -27,6 +27,27 @@ func attested(at time.Time, criteria ...journal.CriterionState) journal.Record {
 		Attestation: &journal.AttestationBody{Criteria: criteria}}
 }
 
+// assertCriteriaRows fails unless criteria.csv's rows (criteriaRows) are want; why says what
+// want shows.
+func assertCriteriaRows(t *testing.T, out, why string, want []string) {
+	t.Helper()
+	if got := criteriaRows(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("criteria.csv (criterion from to state):\n%s\nwant %s:\n%s", strings.Join(got, "\n"), why, strings.Join(want, "\n"))
+	}
+}
+
+// journalGapRows returns gaps.csv's journal.gap rows as "type from hours_in_period namespaces".
+func journalGapRows(t *testing.T, out string) []string {
+	t.Helper()
+	var gaps []string
+	for _, r := range readCSV(t, out+"/gaps.csv") {
+		if r["type"] == string(journal.JournalGap) {
+			gaps = append(gaps, r["type"]+" "+r["from"]+" "+r["hours_in_period"]+" "+r["namespaces"])
+		}
+	}
+	return gaps
+}
+
 // criteriaRows returns criteria.csv's rows as "criterion from to state".
 func criteriaRows(t *testing.T, out string) []string {
 	t.Helper()
