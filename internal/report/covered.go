@@ -102,14 +102,30 @@ func compareCovered(a, b *coveredItem) int {
 }
 
 // coveredOf is what an exception's usage shows of the findings it covers: the first MaxCovered
-// by kind, name, container and check, and the digest of them all. Both depend only on the set
-// of findings, never on the order the evaluation met them, so that an unchanged namespace's
-// report is not rewritten. None: the zero Covered.
+// by kind, name, container and check, and the digest of them all (coveredDigest). Both depend
+// only on the set of findings, never on the order the evaluation met them, so that an
+// unchanged namespace's report is not rewritten. None: the zero Covered.
 func coveredOf(items []coveredItem) Covered {
 	var u Covered
 	if len(items) == 0 {
 		return u
 	}
+	u.Digest = coveredDigest(items)
+	n := min(len(items), MaxCovered)
+	u.First = make([]v1alpha1.CoveredFinding, n)
+	for i, it := range items[:n] {
+		c := v1alpha1.CoveredFinding{Check: it.check, Container: it.container}
+		if o := it.ref.Object; o != nil {
+			c.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		}
+		u.First[i] = c
+	}
+	return u
+}
+
+// coveredDigest sorts items (compareCovered) and digests them: "sha256:" and the first
+// coveredDigestHex hex digits of the SHA-256 of each item's findingKey and a newline.
+func coveredDigest(items []coveredItem) string {
 	slices.SortFunc(items, func(a, b coveredItem) int { return compareCovered(&a, &b) })
 	h := sha256.New()
 	var line []byte
@@ -124,20 +140,7 @@ func coveredOf(items []coveredItem) Covered {
 		line = append(append(line, 0), it.container...)
 		h.Write(append(line, '\n'))
 	}
-	u.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
-	n := min(len(items), MaxCovered)
-	u.First = make([]v1alpha1.CoveredFinding, n)
-	for i, it := range items[:n] {
-		c := v1alpha1.CoveredFinding{Check: it.check, Container: it.container}
-		if it.ref == nil {
-			continue
-		}
-		if o := it.ref.Object; o != nil {
-			c.Resource = v1alpha1.ResourceRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
-		}
-		u.First[i] = c
-	}
-	return u
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:coveredDigestHex]
 }
 
 // CoveredDigests are, by exception key, the digests (ExceptionUsage.CoveredDigest) of what each
@@ -184,7 +187,7 @@ func WouldCover(ev *engine.Evaluation, ns string) map[string]Would {
 		for i, it := range items {
 			list[i] = coveredItem{kind: it.Kind, name: it.Name, container: it.Container, check: it.Check, namespace: it.Namespace}
 		}
-		out[o.Key] = Would{Count: len(list), Digest: coveredOf(list).Digest}
+		out[o.Key] = Would{Count: len(list), Digest: coveredDigest(list)}
 	}
 	return out
 }
