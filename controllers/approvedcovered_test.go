@@ -37,27 +37,10 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 	if err := k8s.Create(ctx, deployment(ns, "beta", true)); err != nil {
 		t.Fatal(err)
 	}
-	relabel := func(name, value string) {
-		t.Helper()
-		d := deployment(ns, name, true)
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
-			t.Fatal(err)
-		}
-		patch := client.MergeFrom(d.DeepCopy())
-		d.Labels["waiver"] = value
-		if err := k8s.Patch(ctx, d, patch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	relabel := func(name, value string) { t.Helper(); relabelWaiver(t, ns, name, value) }
 	relabel("alpha", "yes")
 	relabel("beta", "no")
-	ex := &v1alpha1.ControlException{
-		ObjectMeta: metav1.ObjectMeta{Name: "by-label", Namespace: ns},
-		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
-			Match:  v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"waiver": "yes"}}},
-			Reason: "The labelled workload loads a kernel module.", Owner: "team-a@example.com",
-			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
-	}
+	ex := waiverByLabel(ns)
 	createApproved(t, ex)
 
 	// wait waits until the exception's status satisfies ok, and returns it.

@@ -192,27 +192,10 @@ func TestAMovedWaiverChangesTheReport(t *testing.T) {
 	if err := k8s.Create(ctx, beta); err != nil {
 		t.Fatal(err)
 	}
-	relabel := func(name, value string) {
-		t.Helper()
-		d := deployment(ns, name, true)
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
-			t.Fatal(err)
-		}
-		patch := client.MergeFrom(d.DeepCopy())
-		d.Labels["waiver"] = value
-		if err := k8s.Patch(ctx, d, patch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	relabel := func(name, value string) { t.Helper(); relabelWaiver(t, ns, name, value) }
 	relabel("alpha", "yes")
 	relabel("beta", "no")
-	ex := &v1alpha1.ControlException{
-		ObjectMeta: metav1.ObjectMeta{Name: "by-label", Namespace: ns},
-		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
-			Match:  v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"waiver": "yes"}}},
-			Reason: "The labelled workload loads a kernel module.", Owner: "team-a@example.com",
-			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
-	}
+	ex := waiverByLabel(ns)
 	createApproved(t, ex)
 	// usage waits until the report says the exception covers one finding, with the other
 	// deployment's finding failing, and returns the exception's usage as the report shows it.
@@ -285,4 +268,32 @@ func TestAMovedWaiverChangesTheReport(t *testing.T) {
 		t.Errorf("the exception covers beta's loader instead of its setup container, and the report's usage of it says %s", renamed)
 	}
 	status(digest)
+}
+
+// relabelWaiver sets the label waiver=value on the privileged Deployment name of ns (the
+// label waiverByLabel's exception selects).
+func relabelWaiver(t *testing.T, ns, name, value string) {
+	t.Helper()
+	ctx := context.Background()
+	d := deployment(ns, name, true)
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Labels["waiver"] = value
+	if err := k8s.Patch(ctx, d, patch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waiverByLabel is an exception of ns, by-label, waiving wl-privileged for the workloads
+// labelled waiver=yes for an hour.
+func waiverByLabel(ns string) *v1alpha1.ControlException {
+	return &v1alpha1.ControlException{
+		ObjectMeta: metav1.ObjectMeta{Name: "by-label", Namespace: ns},
+		Spec: v1alpha1.ControlExceptionSpec{Checks: []string{"wl-privileged"},
+			Match:  v1alpha1.ResourceMatch{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"waiver": "yes"}}},
+			Reason: "The labelled workload loads a kernel module.", Owner: "team-a@example.com",
+			Expires: metav1.NewTime(clk.Now().Add(time.Hour))},
+	}
 }
