@@ -22,9 +22,7 @@ func TestAJournalGapRecordedAfterThePeriodIsAGapOfIt(t *testing.T) {
 	h := func(hours float64) time.Time { return t0.Add(time.Duration(hours * float64(time.Hour))) }
 	recs := append(heartbeats(t0, h(26)),
 		changed(h(1), "CC6.1", "Pass"),
-		journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
-			Reason:    "records dropped: the queue was full while the journal store was not writable",
-			DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+		teamAGap(h))
 	out := buildPack(t, journalOf(t, recs...), t0, h(24))
 	want := []string{
 		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
@@ -54,15 +52,8 @@ func TestAJournalGapInASegmentAfterThePeriodOfASplitBatchIsAGapOfIt(t *testing.T
 	recs := append(heartbeats(t0, h(24)), changed(h(1), "CC6.1", "Pass"))
 	// The records kept in the queue, written when the store was back at 02:00: more than one
 	// segment holds, all but a few after the period's end.
-	n := journal.MaxSegmentRecords + 5000
-	step := 2 * time.Hour / time.Duration(n)
-	for i := range n {
-		recs = append(recs, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
-			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
-	}
-	recs = append(recs, journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
-		Reason:    "records dropped: the queue was full while the journal store was not writable",
-		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	recs = append(recs, splitBatchFindings(h)...)
+	recs = append(recs, teamAGap(h))
 	out := buildPack(t, journalOf(t, recs...), t0, h(24))
 	want := []string{
 		"CC6.1 " + ts(t0) + " " + ts(h(1)) + " Unknown",
@@ -104,12 +95,7 @@ func TestAJournalGapOfASplitBatchWrittenInTwoAttemptsIsAGapOfThePeriod(t *testin
 	// What the queue kept while the store was unreachable, from 22:00: heartbeats, then the
 	// findings of team-b that came from 00:00 on, more than one segment holds.
 	kept := heartbeats(h(22), h(24))
-	n := journal.MaxSegmentRecords + 5000
-	step := 2 * time.Hour / time.Duration(n)
-	for i := range n {
-		kept = append(kept, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
-			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
-	}
+	kept = append(kept, splitBatchFindings(h)...)
 	// The first attempt at 02:00 wrote the first segment of the split and failed on the second.
 	if err := w.Write(ctx, kept[:journal.MaxSegmentRecords]); err != nil {
 		t.Fatal(err)
@@ -118,9 +104,7 @@ func TestAJournalGapOfASplitBatchWrittenInTwoAttemptsIsAGapOfThePeriod(t *testin
 	// and the journal.gap of the records of team-a dropped from 22:00.
 	retry := append(kept[:len(kept):len(kept)],
 		journal.Record{Type: journal.ExceptionRequested, Time: h(23), Namespace: "team-b", Exception: &journal.Exception{Name: "legacy", Owner: "team-b@example.com"}},
-		journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
-			Reason:    "records dropped: the queue was full while the journal store was not writable",
-			DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+		teamAGap(h))
 	if err := w.Write(ctx, retry); err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +119,25 @@ func TestAJournalGapOfASplitBatchWrittenInTwoAttemptsIsAGapOfThePeriod(t *testin
 	if want := "journal.gap " + ts(h(22)) + " 2.00 team-a"; strings.Join(gaps, "\n") != want {
 		t.Errorf("gaps.csv's journal.gap rows:\n%s\nwant %s", strings.Join(gaps, "\n"), want)
 	}
+}
+
+// splitBatchFindings are findings of team-b opened from 00:00 to 02:00 of the day h counts
+// from: more than a segment holds (journal.MaxSegmentRecords), so that a batch of them is split.
+func splitBatchFindings(h func(float64) time.Time) []journal.Record {
+	n := journal.MaxSegmentRecords + 5000
+	step := 2 * time.Hour / time.Duration(n)
+	recs := make([]journal.Record, 0, n)
+	for i := range n {
+		recs = append(recs, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
+			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
+	}
+	return recs
+}
+
+// teamAGap is the journal.gap, recorded when the store was back at 02:00, of 12 records of
+// team-a the queue dropped from 22:00.
+func teamAGap(h func(float64) time.Time) journal.Record {
+	return journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
+		Reason:    "records dropped: the queue was full while the journal store was not writable",
+		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}}
 }

@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,15 +52,8 @@ func TestAJournalGapOfASplitBatchAnotherLeaderInterruptedIsAGapOfThePeriod(t *te
 	// What the old leader's queue kept while the store was unreachable, from 22:00, written
 	// when it was back at 02:00: more than a segment holds, and the journal.gap last.
 	kept := heartbeats(h(22), h(24))
-	n := journal.MaxSegmentRecords + 5000
-	step := 2 * time.Hour / time.Duration(n)
-	for i := range n {
-		kept = append(kept, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
-			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
-	}
-	kept = append(kept, journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
-		Reason:    "records dropped: the queue was full while the journal store was not writable",
-		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	kept = append(kept, splitBatchFindings(h)...)
+	kept = append(kept, teamAGap(h))
 	// The new leader writes its start as the old one is about to write segment 3, the second
 	// of its batch.
 	racing.seq = "000000000003"

@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -51,15 +50,8 @@ func unendedJournal(t *testing.T, h func(float64) time.Time, restarted bool) jou
 		t.Fatal(err)
 	}
 	kept := heartbeats(h(22), h(26))
-	n := journal.MaxSegmentRecords + 5000
-	step := 2 * time.Hour / time.Duration(n)
-	for i := range n {
-		kept = append(kept, journal.Record{Type: journal.FindingOpened, Time: h(24).Add(time.Duration(i) * step), Profile: "soc2", Namespace: "team-b",
-			Finding: &journal.Finding{Key: fmt.Sprintf("k%d", i), Check: "wl-privileged", Kind: "Deployment", Name: fmt.Sprintf("w%d", i), FirstSeen: h(24)}})
-	}
-	kept = append(kept, journal.Record{Type: journal.JournalGap, Time: h(26), Interval: &journal.Interval{From: h(22), To: h(26), Dropped: 12,
-		Reason:    "records dropped: the queue was full while the journal store was not writable",
-		DroppedBy: []journal.NamespaceRecords{{Namespace: "team-a", Records: 12}}}})
+	kept = append(kept, splitBatchFindings(h)...)
+	kept = append(kept, teamAGap(h))
 	if err := a.Write(ctx, kept); err == nil {
 		t.Fatal("the batch's second segment was written")
 	}
