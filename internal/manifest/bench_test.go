@@ -96,3 +96,15 @@ func BenchmarkTypedDecoding(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPlainText is plainText (the block reader's first pass over a document) over every
+// document of the corpus.
+func BenchmarkPlainText(b *testing.B) {
+	docs, size := corpusDocuments(b)
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, d := range docs {
+			_, _ = plainText(d)
+		}
+	}
+}

@@ -351,9 +351,10 @@ func plainTextByByte(body []byte) (tabs int, ok bool) {
 	return tabs, true
 }
 
-// TestPlainTextAgrees: plainText, eight bytes at a time, decides as the byte-at-a-time reading
+// TestPlainTextAgrees: plainText, sixteen bytes at a time, decides as the byte-at-a-time reading
 // does: on every document of the corpus, and on every byte value and every document marker at
-// each position of a line, so at each offset of the eight bytes read at once.
+// each position of a line and a little past it, so at each offset of both words of the sixteen
+// bytes read at once, of the eight read after them and of the last few read one at a time.
 func TestPlainTextAgrees(t *testing.T) {
 	check := func(body []byte) {
 		t.Helper()
@@ -376,7 +377,7 @@ func TestPlainTextAgrees(t *testing.T) {
 	}
 	t.Logf("%d documents, %d plain text", docs, plain)
 	line := []byte("metadata:\n  name: web-frontend-0123456789\n")
-	for pos := range 24 {
+	for pos := range len(line) + 8 {
 		for b := range 256 {
 			body := slices.Clone(line)
 			body = slices.Insert(body, pos%len(body), byte(b))
