@@ -297,12 +297,17 @@ func isASCIIAlnum(c byte) bool {
 }
 
 // containsFold reports whether strings.ToLower(text) contains word, which is lower-case ASCII,
-// without making the lower-case copy of text unless text holds a byte that is not ASCII (where
-// it does: İ lowers to i and the Kelvin sign to k). The text readers that look for a header's
-// name first (literalAuthorizationHeader, honeycombTeamHeader) lowered every ConfigMap value
-// and container command, line by line, to find none in almost all of them.
+// without making the lower-case copy of text unless text holds İ (U+0130) or the Kelvin sign
+// (U+212A): they are the only characters beyond ASCII that strings.ToLower (unicode.ToLower of
+// each rune) lowers to ASCII, to i and k. Every other character beyond ASCII, and every byte
+// that is not UTF-8 (U+FFFD), lowers to characters beyond ASCII again, so the lower-case copy
+// holds the same runs of ASCII bytes, in lower case, as text, and the word, all ASCII, is in
+// one of them in both or in neither. The text readers that look for a header's name first
+// (literalAuthorizationHeader, honeycombTeamHeader) lowered every ConfigMap value and container
+// command, line by line, to find none in almost all of them; then every one that held a
+// character beyond ASCII (Grafana dashboards of tens of kilobytes among them), twice.
 func containsFold(text, word string) bool {
-	if !asciiText(text) {
+	if !asciiText(text) && (strings.Contains(text, "\u0130") || strings.Contains(text, "\u212a")) {
 		return strings.Contains(strings.ToLower(text), word)
 	}
 	// Where the word's rarest letter is, in either case (IndexByte runs many bytes at a time).
