@@ -60,6 +60,11 @@ func namespacePolicies(inv *engine.Inventory, namespace string) *policiesOfNames
 	return inv.Memo(nil, "network.policiesIn "+namespace, func() any {
 		out := &policiesOfNamespace{index: newSelectorIndex[namespacePolicy]()}
 		for _, o := range inv.List(namespace, "NetworkPolicy") {
+			if inv.Stopped() {
+				// The caller has gone: the check is cut short and this part kept nowhere
+				// (a tenant's thousands of policies, each selector parsed and checked).
+				break
+			}
 			np, ok := o.Obj.(*networkingv1.NetworkPolicy)
 			if !ok {
 				continue
@@ -215,6 +220,9 @@ func controllerLabelPolicies(inv *engine.Inventory, namespace string) []namespac
 	return inv.Memo(nil, "network.controllerLabelPolicies "+namespace, func() any {
 		var out []namespacePolicy
 		for _, p := range networkPoliciesIn(inv, namespace) {
+			if inv.Stopped() {
+				break // cut short, kept nowhere (engine.Inventory.Memo)
+			}
 			if mentionsAny(p.selector, controllerPodLabelKeys) {
 				out = append(out, p)
 			}
@@ -307,6 +315,9 @@ func policyVerdicts(inv *engine.Inventory, namespace string) map[*engine.Object]
 		out := make(map[*engine.Object]ingressVerdict, len(items))
 		left := namespaceIngressWork
 		for _, p := range items {
+			if inv.Stopped() {
+				break // cut short, kept nowhere (engine.Inventory.Memo)
+			}
 			allowance := min(ingressWork, left)
 			work := ingressWork - allowance
 			why, judged := openIngress(p.policy.Spec.Ingress, namespace, &work)

@@ -161,6 +161,9 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 	if opts.Context != nil {
 		ctx.caller = opts.Context
 		ctx.gone = opts.Context.Done()
+		// The checks' memos stop with the caller too, and keep nothing computed once it has
+		// gone (Inventory.Memo).
+		ctx.Inventory = inv.viewedBy(ctx.Stopped)
 	}
 	for _, o := range inv.objects {
 		if opts.Only == nil || o == opts.Only {
@@ -172,7 +175,8 @@ func (p *Plan) Evaluate(inv *Inventory, exceptions []*v1alpha1.ControlException,
 		b.judgeUnseen(ctx)
 	}
 	b.finish(ctx)
-	b.ev.Stopped = ctx.halted
+	// cut: a memo computed outside a check found the caller gone (Inventory.Memo).
+	b.ev.Stopped = ctx.halted || ctx.cut
 	return b.ev
 }
 

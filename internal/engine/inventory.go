@@ -34,8 +34,9 @@ type Inventory struct {
 	unserved map[string][]*Object
 	// mu guards memo and provenance: a Stream's end judges several objects at once over one
 	// inventory. What they hold is computed outside the lock (a computation may look up other
-	// memos); two goroutines may compute the same entry, and the first stored is kept.
-	mu   sync.Mutex
+	// memos); two goroutines may compute the same entry, and the first stored is kept. A view
+	// of the inventory (viewedBy) shares them.
+	mu   *sync.Mutex
 	memo map[memoKey]any
 	// provenance holds what each controller reference establishes, decided on first use.
 	provenance map[*Object]*Provenance
@@ -43,6 +44,9 @@ type Inventory struct {
 	// only): any look-up of another object panics, and the check that made it says NotAssessed
 	// with an internal error that names it (see Check.Local).
 	alone *Object
+	// stop is, in the view of an evaluation whose caller may stop waiting (viewedBy), that
+	// evaluation's Context.Stopped; nil reads on.
+	stop func() bool
 }
 
 type objectKey struct{ kind, namespace, name string }
@@ -62,6 +66,7 @@ func NewInventory(objects []*Object, complete bool) *Inventory {
 		byKey:      make(map[objectKey]*Object, len(objects)),
 		byNsKind:   make(map[nsKind][]*Object),
 		byKind:     make(map[string][]*Object),
+		mu:         &sync.Mutex{},
 		memo:       make(map[memoKey]any),
 		provenance: map[*Object]*Provenance{},
 	}
@@ -224,11 +229,55 @@ func (inv *Inventory) ListKind(kind string) []*Object {
 // use it to share derived data, such as a parsed selector or a role's permissions. With a nil
 // obj it holds data for the whole evaluation, such as an index: prefix the name with the
 // check group ("availability.pdbs") so that groups do not collide.
+//
+// A compute whose work grows with what a namespace's tenant wrote (an index of thousands of
+// NetworkPolicies) asks Stopped between steps and returns what it has when told true. What a
+// compute returns when the evaluation's caller has gone is kept nowhere, whether it stopped or
+// not: the evaluation is cut short (Context.Stopped), and a later one of the same inventory
+// computes it whole.
 func (inv *Inventory) Memo(obj *Object, name string, compute func() any) any {
 	if obj != inv.alone {
 		inv.crossObject(func() string { return "memo " + name })
 	}
-	return once(&inv.mu, inv.memo, memoKey{obj, name}, compute)
+	if inv.stop == nil {
+		return once(inv.mu, inv.memo, memoKey{obj, name}, compute)
+	}
+	k := memoKey{obj, name}
+	inv.mu.Lock()
+	v, ok := inv.memo[k]
+	inv.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = compute()
+	if inv.stop() {
+		return v
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if first, ok := inv.memo[k]; ok {
+		return first
+	}
+	inv.memo[k] = v
+	return v
+}
+
+// Stopped reports whether the caller of the evaluation that reads the inventory has gone
+// (Context.Stopped, which it asks: the check that asked is cut short). A Memo's compute asks it
+// between steps whose number a tenant decides; told true, it returns what it has, which is
+// kept nowhere. Always false but in an evaluation with Options.Context (the admission
+// webhook's).
+func (inv *Inventory) Stopped() bool {
+	return inv.stop != nil && inv.stop()
+}
+
+// viewedBy is the inventory as an evaluation whose caller may stop waiting reads it: the same
+// objects, indexes and memos, and Stopped asks stop. The inventory itself is unchanged (another
+// evaluation of it reads on).
+func (inv *Inventory) viewedBy(stop func() bool) *Inventory {
+	v := *inv
+	v.stop = stop
+	return &v
 }
 
 // once returns m[k], computing and storing it first when absent. compute runs without mu held

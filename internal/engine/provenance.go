@@ -137,7 +137,7 @@ func (inv *Inventory) Provenance(o *Object) *Provenance {
 		return nil
 	}
 	inv.crossObject(func() string { return "the controller of " + o.Kind + " " + o.Name })
-	return once(&inv.mu, inv.provenance, o, func() *Provenance { return inv.decideProvenance(o) })
+	return once(inv.mu, inv.provenance, o, func() *Provenance { return inv.decideProvenance(o) })
 }
 
 // JudgedThroughController reports whether o is not judged itself: the controller that created

@@ -90,3 +90,53 @@ func TestACheckThatFindsItsCallerGoneIsCutShort(t *testing.T) {
 		}
 	}
 }
+
+// TestAMemoComputedAfterItsCallerHasGoneIsKeptNowhere: a check's memo (Inventory.Memo) whose
+// work grows with what a tenant wrote asks Inventory.Stopped between its steps and, told true,
+// returns what it has read so far. That part must never be the memo's value: the check that
+// asked is cut short, and a later evaluation of the same inventory, with or without a caller,
+// computes the memo whole. Without a caller the memo is computed once and kept.
+func TestAMemoComputedAfterItsCallerHasGoneIsKeptNowhere(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	computed := 0
+	var got []int
+	memoed := &engine.Check{ID: "test-memoed", Title: "t", Severity: v1alpha1.SeverityLow, Criteria: []v1alpha1.Criterion{"CC6.1"},
+		Targets: []string{"Deployment"}, Evaluate: func(c *engine.Context, _ *engine.Object) {
+			got = c.Inventory.Memo(nil, "test.steps", func() any {
+				computed++
+				var read []int
+				for i := range 1000 {
+					if i == 10 {
+						cancel() // a no-op once cancelled, or with a caller that waits
+					}
+					if c.Inventory.Stopped() {
+						break
+					}
+					read = append(read, i)
+				}
+				return read
+			}).([]int)
+			c.Pass("")
+		}}
+	plan := engine.Compile([]*engine.Check{memoed}, nil)
+	web := deployment("shop", "web", nil)
+	inv := engine.NewInventory([]*engine.Object{web}, true)
+	ev := plan.Evaluate(inv, nil, engine.Options{Now: now, KeepPassing: true, Context: ctx, Only: web})
+	if len(got) != 10 || !ev.Stopped || len(ev.Results) != 1 || !strings.HasPrefix(ev.Results[0].Message, engine.CutShort) {
+		t.Errorf("the memo read %d steps (want 10, then its caller had gone), stopped=%v, results %+v; want Stopped and cut short", len(got), ev.Stopped, ev.Results)
+	}
+	for _, opts := range []engine.Options{
+		{Now: now, KeepPassing: true, Only: web},
+		{Now: now, KeepPassing: true, Only: web, Context: context.Background()},
+	} {
+		got = nil
+		ev = plan.Evaluate(inv, nil, opts)
+		if len(got) != 1000 || ev.Stopped || ev.Results[0].Status != engine.StatusPass {
+			t.Errorf("the same inventory judged again (context %v): the memo holds %d steps of 1000, stopped=%v; the part read for a caller that had gone was kept", opts.Context, len(got), ev.Stopped)
+		}
+	}
+	if computed != 2 {
+		t.Errorf("the memo was computed %d times: want 2 (cut short and kept nowhere, then whole and kept)", computed)
+	}
+}

@@ -171,7 +171,9 @@ func (v *WorkloadValidator) Handle(ctx context.Context, req admission.Request) a
 		// The slot is held until the judgement ends, not until the request is answered: one
 		// that runs on after its deadline still counts. It stops at its next check
 		// (engine.Options.Context), or within one whose work grows with what the object holds
-		// (gitleaks' rules over a long value ask engine.Context.Stopped at each place they try).
+		// (gitleaks' rules over a long value ask engine.Context.Stopped at each place they try;
+		// the index of a namespace's NetworkPolicies asks engine.Inventory.Stopped at each
+		// policy, and what it read by then is kept nowhere).
 		defer release()
 		defer func() {
 			if r := recover(); r != nil {
