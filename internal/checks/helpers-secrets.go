@@ -1088,8 +1088,8 @@ func rewriteParameters(script string, braces bool, replace func(name string, dou
 			}
 			i += 2 + end
 		case c == '$':
-			m := shellParameter().FindStringSubmatchIndex(script[i:])
-			if m == nil || m[0] != 0 {
+			m := shellParameterAt().FindStringSubmatchIndex(script[i:])
+			if m == nil {
 				continue
 			}
 			if v, ok := replace(script[i+m[2]:i+m[3]], double); ok {
