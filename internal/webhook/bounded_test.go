@@ -2,9 +2,11 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 	"github.com/soc2-operator/soc2-operator/internal/webhook"
 )
 
@@ -156,11 +159,9 @@ func TestJudgementsAtOnceAreBoundedThroughTheAPIServer(t *testing.T) {
 	// calls heldPath about one, its configuration is not in force yet.
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for i := 0; ; i++ {
-		if time.Now().After(deadline) {
-			t.Fatal("the API server never called the webhook at heldPath")
-		}
+	i := 0
+	testenv.Eventually(t, 20*time.Second, "the API server calls the webhook at heldPath", func() error {
+		i++
 		answered := make(chan struct{})
 		wg.Go(func() {
 			defer close(answered)
@@ -168,12 +169,11 @@ func TestJudgementsAtOnceAreBoundedThroughTheAPIServer(t *testing.T) {
 		})
 		select {
 		case <-held.entered:
+			return nil
 		case <-answered:
-			time.Sleep(100 * time.Millisecond)
-			continue
+			return errors.New("first-" + strconv.Itoa(i) + " was answered without a call at heldPath: its configuration is not in force yet")
 		}
-		break
-	}
+	})
 
 	err := k.Create(ctx, deployment(ns, "second", false), client.DryRunAll)
 	if err == nil || !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "could not judge Deployment "+ns+"/second within the webhook's timeout: it was judging other requests") {

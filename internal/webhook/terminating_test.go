@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestEnforceHoldsInANamespaceBeingDeleted: a namespace being deleted (Terminating) keeps its
@@ -33,24 +35,30 @@ func TestEnforceHoldsInANamespaceBeingDeleted(t *testing.T) {
 	if err := k.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	// The webhook reads the namespace from its cache: every try for three seconds after the
-	// deletion must be denied, long after the cache has seen it.
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		cur := &appsv1.Deployment{}
-		if err := k.Get(ctx, client.ObjectKeyFromObject(d), cur); err != nil {
-			t.Fatal(err)
+	// The webhook reads the namespace from its cache: once the cache holds it marked for
+	// deletion, a try must be denied (before, it was admitted from then on).
+	testenv.Eventually(t, 10*time.Second, "the webhook's cache sees namespace "+ns+" being deleted", func() error {
+		cached := &corev1.Namespace{}
+		if err := webhookCache.Get(ctx, client.ObjectKey{Name: ns}, cached); err != nil {
+			return err
 		}
-		yes := true
-		cur.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &yes
-		cur.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
-		if err := k.Update(ctx, cur, client.DryRunAll); !apierrors.IsForbidden(err) {
-			t.Fatalf("making a Deployment privileged in a namespace being deleted: want denied, got %v", err)
+		if cached.DeletionTimestamp == nil {
+			return fmt.Errorf("not marked for deletion in the cache yet")
 		}
-		time.Sleep(200 * time.Millisecond)
+		return nil
+	})
+	cur := &appsv1.Deployment{}
+	if err := k.Get(ctx, client.ObjectKeyFromObject(d), cur); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	cur.Spec.Template.Spec.Containers[0].SecurityContext.Privileged = &yes
+	cur.Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+	if err := k.Update(ctx, cur, client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Fatalf("making a Deployment privileged in a namespace being deleted (the webhook's cache has seen it): want denied, got %v", err)
 	}
 	// Removing the finalizer, which completes the deletion, is admitted.
-	cur := &appsv1.Deployment{}
+	cur = &appsv1.Deployment{}
 	if err := k.Get(ctx, client.ObjectKeyFromObject(d), cur); err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,9 @@ const heldPath = "/validate-workloads-held"
 // held is the cache of the webhook at heldPath.
 var held *holding
 
+// webhookCache is the cache the operator's webhook reads (the manager's).
+var webhookCache client.Reader
+
 const adminNamespace = engine.DefaultAdminNamespace
 
 // TestMain starts the API server with the operator's webhook configuration installed (envtest
@@ -101,6 +104,7 @@ func run(m *testing.M) (int, error) {
 			if err := webhook.Setup(mgr, adminNamespace, webhook.WithApproval(approval)); err != nil {
 				return err
 			}
+			webhookCache = mgr.GetCache()
 			unreadable, err := validator(testenv.Lag{Client: mgr.GetClient(), Unseen: []client.Object{&corev1.Namespace{}}}, nil)
 			if err != nil {
 				return err
