@@ -139,7 +139,10 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		pin = observed.Approval.CoveredDigest
 	}
 	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation, pin)
-	wouldCover(desired, state, r.state, ex, awaiting)
+	if note := wouldCover(desired, state, r.state, ex, awaiting); note != "" {
+		message += "; " + note
+		desired.Message = message
+	}
 	condStatus := metav1.ConditionFalse
 	if state == v1alpha1.ExceptionActive {
 		condStatus = metav1.ConditionTrue
@@ -190,18 +193,21 @@ const noneCovered = "none"
 // the latest evaluations of its current generation found it: what the approver approves. An
 // exception in any other state, or whose current generation no evaluation has judged yet under
 // every such profile (its spec just changed, say), shows neither: a digest of what an earlier
-// spec would have covered is not what the approver would approve.
-func wouldCover(st *v1alpha1.ControlExceptionStatus, judged v1alpha1.ExceptionState, s *state, ex *v1alpha1.ControlException, awaiting []string) {
+// spec would have covered is not what the approver would approve. Nor does one the evaluations
+// did not compute it for (engine.MaxPendingJudged: a namespace with more pending exceptions):
+// the note returned says so, for its message, so that no empty field reads as "covers nothing".
+func wouldCover(st *v1alpha1.ControlExceptionStatus, judged v1alpha1.ExceptionState, s *state, ex *v1alpha1.ControlException, awaiting []string) (note string) {
 	st.WouldCover, st.WouldCoverDigest = nil, ""
 	if judged != v1alpha1.ExceptionPendingApproval {
-		return
+		return ""
 	}
-	n, digest, current := s.wouldCover(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation, awaiting)
+	n, digest, current, notComputed := s.wouldCover(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation, awaiting)
 	if !current {
-		return
+		return notComputed
 	}
 	count := int32(n)
 	st.WouldCover, st.WouldCoverDigest = &count, cmp.Or(digest, noneCovered)
+	return ""
 }
 
 // coveredSinceApproval records what an approval covers (status.approvedCoveredDigest) and

@@ -89,6 +89,11 @@ type profileState struct {
 	// an evaluation of a namespace it may cover judged PendingApproval (as judged for Active).
 	wouldCover    map[string]map[string]wouldPlace
 	pendingJudged map[string]judgedAt
+	// wouldSkipped[exception key] is, for a PendingApproval exception whose wouldCover the
+	// latest evaluation of a namespace it may cover did not compute (engine.MaxPendingJudged),
+	// why, and the generation it judged: its status says so, rather than that it would cover
+	// nothing.
+	wouldSkipped map[string]wouldSkip
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -148,6 +153,13 @@ type coveredPlace struct {
 type wouldPlace struct {
 	count  int
 	digest string
+	judgedAt
+}
+
+// wouldSkip is why an evaluation did not compute what a PendingApproval exception would cover
+// (engine.ExceptionOutcome.WouldCoverNotComputed), and the generation it judged.
+type wouldSkip struct {
+	note string
 	judgedAt
 }
 
@@ -226,6 +238,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		judged:        map[string]judgedAt{},
 		wouldCover:    map[string]map[string]wouldPlace{},
 		pendingJudged: map[string]judgedAt{},
+		wouldSkipped:  map[string]wouldSkip{},
 		lastSuccess:   map[string]time.Time{},
 		unwritten:     map[string]time.Time{},
 		refused:       map[string]string{},
@@ -340,12 +353,24 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			}
 		}
 	}
+	for key := range ps.wouldSkipped {
+		if exNS, _, _ := strings.Cut(key, "/"); exNS == ns && !judgedNow[key] {
+			delete(ps.wouldSkipped, key)
+		}
+	}
 	var changed []string
 	for _, o := range outcomes {
 		if selectsOnly(o, ns) {
 			// Judged where alone it may cover findings: its status can record what its
 			// approval covers, even none (notifyExceptions queues it).
 			ps.judge(o)
+		}
+		if o.State == v1alpha1.ExceptionPendingApproval && o.Selects(ns) {
+			if o.WouldCoverNotComputed != "" {
+				ps.wouldSkipped[o.Key] = wouldSkip{o.WouldCoverNotComputed, judgedAt{o.Exception.UID, o.Exception.Generation}}
+			} else {
+				delete(ps.wouldSkipped, o.Key)
+			}
 		}
 		if w, ok := would[o.Key]; ok && o.State == v1alpha1.ExceptionPendingApproval {
 			if ps.wouldCover[o.Key] == nil {
@@ -432,6 +457,11 @@ func (s *state) recordJudgedEverywhere(ps *profileState, outcomes []*engine.Exce
 			if !judgedNow[key] {
 				delete(judged, key)
 			}
+		}
+	}
+	for key := range ps.wouldSkipped {
+		if !judgedNow[key] {
+			delete(ps.wouldSkipped, key)
 		}
 	}
 }
@@ -579,26 +609,34 @@ func (s *state) matched(key string, uid types.UID, generation int64, honouring [
 // digest (report.CombinedDigest, as matched's: what coveredDigest will be once it is approved).
 // current says whether that is of the exception object uid at generation: an evaluation of a
 // namespace it may cover under each profile of awaiting (none: not current) judged it
-// PendingApproval at that generation or later, and no place is of an earlier one.
-func (s *state) wouldCover(key string, uid types.UID, generation int64, awaiting []string) (count int, digest string, current bool) {
+// PendingApproval at that generation or later, and no place is of an earlier one. notComputed
+// says why an evaluation of that generation did not compute it (engine.MaxPendingJudged): then
+// it is not current either.
+func (s *state) wouldCover(key string, uid types.UID, generation int64, awaiting []string) (count int, digest string, current bool, notComputed string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var places [][3]string
 	current = len(awaiting) > 0
 	for _, name := range awaiting {
 		ps := s.profiles[name]
-		if ps == nil || !ps.pendingJudged[key].atLeast(uid, generation) {
-			return 0, "", false
+		if ps == nil {
+			return 0, "", false, ""
+		}
+		if skip, ok := ps.wouldSkipped[key]; ok && skip.atLeast(uid, generation) {
+			return 0, "", false, skip.note
+		}
+		if !ps.pendingJudged[key].atLeast(uid, generation) {
+			return 0, "", false, ""
 		}
 		for ns, w := range ps.wouldCover[key] {
 			if !w.atLeast(uid, generation) {
-				return 0, "", false
+				return 0, "", false, ""
 			}
 			count += w.count
 			places = append(places, [3]string{name, ns, w.digest})
 		}
 	}
-	return count, report.CombinedDigest(places), current
+	return count, report.CombinedDigest(places), current, ""
 }
 
 // markWritten records that a namespace's report reflects the evaluation made at now. The

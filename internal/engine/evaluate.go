@@ -197,7 +197,7 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.exceptions = idx
 	}
-	if idx := indexExceptions(outcomes, v1alpha1.ExceptionPendingApproval); len(idx.byNamespace)+len(idx.everywhere) > 0 {
+	if idx := indexExceptions(judgedPending(outcomes), v1alpha1.ExceptionPendingApproval); len(idx.byNamespace)+len(idx.everywhere) > 0 {
 		b.pending = idx
 	}
 	return b
