@@ -56,6 +56,8 @@ type ControlExceptionReconciler struct {
 	changed chan event.TypedGenericEvent[*v1alpha1.ControlException]
 	// leadership says whether this process leads, for the saves of honoured (nil: it does).
 	leadership *leadership
+	// journal records the exception's CoveredChangedSinceApproval transitions (nil: no journal).
+	journal *journalHook
 }
 
 // defaultExpiryWarning is how long before an exception's expiry it counts as expiring soon,
@@ -169,7 +171,7 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			}
 			return ctrl.Result{}, fmt.Errorf("writing the status of exception %s: %w", req.NamespacedName, err)
 		}
-		r.notifyTransition(ctx, ex, previous, applies)
+		r.notifyTransition(ctx, ex, previous, applies, now)
 	}
 	r.honoured.remember(ex, applies)
 	if err := r.updateMetrics(ctx, req.NamespacedName, ex); err != nil {

@@ -149,6 +149,26 @@ func (h *journalHook) observeExceptions(ctx context.Context, outcomes []*engine.
 	h.queue.AddAndWait(ctx, journalWait, recs...)
 }
 
+// coveredChanged journals that the exception's condition CoveredChangedSinceApproval turned
+// True (raised) or stopped being True, at now: the evidence pack shows when a waiver covered
+// findings its approver never saw, and when an approver reviewed it again. The exception
+// reconciler calls it once its status holds the change.
+func (h *journalHook) coveredChanged(ctx context.Context, ex *v1alpha1.ControlException, raised bool, now time.Time) {
+	if h == nil || !h.ready() {
+		return
+	}
+	typ := journal.ExceptionCoveredCleared
+	if raised {
+		typ = journal.ExceptionCoveredChanged
+	}
+	st := &ex.Status
+	rec := journal.Record{Type: typ, Time: now, Namespace: ex.Namespace, Exception: &journal.Exception{
+		Name: ex.Name, RequestedBy: ex.Spec.RequestedBy, ApprovedBy: st.ApprovedBy, Created: ex.CreationTimestamp.Time,
+		Generation: ex.Generation, CoveredDigest: st.CoveredDigest, ApprovedCoveredDigest: st.ApprovedCoveredDigest,
+	}}
+	h.queue.AddAndWait(ctx, journalWait, rec)
+}
+
 // exceptionRecord is the exception as the API server recorded it: requestedBy set by the
 // admission policy, approvedBy only where the operator trusts the approval.
 func exceptionRecord(o *engine.ExceptionOutcome, findings int, digest string) journal.Exception {

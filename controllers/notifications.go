@@ -288,7 +288,7 @@ func (r *ControlExceptionReconciler) recordTransition(ctx context.Context, ex *v
 // notifyTransition follows an exception's status write: an Event for a new state or a new
 // approval, and alerts when it expired (ExceptionRevoked when it was deleted) or started
 // expiring soon.
-func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v1alpha1.ControlException, previous *v1alpha1.ControlExceptionStatus, applies []*v1alpha1.ComplianceProfile) {
+func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v1alpha1.ControlException, previous *v1alpha1.ControlExceptionStatus, applies []*v1alpha1.ComplianceProfile, now time.Time) {
 	st := &ex.Status
 	if previous.State != st.State {
 		r.recordTransition(ctx, ex, previous.State)
@@ -306,6 +306,11 @@ func (r *ControlExceptionReconciler) notifyTransition(ctx context.Context, ex *v
 		logf.FromContext(ctx).Info("Exception covers findings other than those approved", "exception", klog.KObj(ex),
 			"approvedBy", st.ApprovedBy, "approvedCoveredDigest", st.ApprovedCoveredDigest, "coveredDigest", st.CoveredDigest)
 		r.sendCoveredChanged(ex, applies)
+		r.journal.coveredChanged(ctx, ex, true, now)
+	}
+	if meta.IsStatusConditionTrue(previous.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval) &&
+		!meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval) {
+		r.journal.coveredChanged(ctx, ex, false, now)
 	}
 	if previous.State == v1alpha1.ExceptionActive && st.State == v1alpha1.ExceptionExpired {
 		if ex.DeletionTimestamp != nil {

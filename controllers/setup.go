@@ -120,6 +120,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Client: mgr.GetClient(), Catalogue: catalogue, AdminNamespace: opts.AdminNamespace,
 		Clock: opts.Clock, Recorder: recorder, state: st, alerts: dispatcher, Approval: opts.Approval,
 		APIReader: mgr.GetAPIReader(), leadership: leads,
+		// One hook: the exception and profile reconcilers journal through the same queue.
+		journal: newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
 	}
 	// The gatherer reads the cache itself: the manager's client reads unstructured objects (the
 	// optional kinds) from the API server, a LIST per kind per evaluation.
@@ -145,7 +147,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		state:                   st,
 		policyReports:           newPolicyReportWriter(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetRESTMapper()),
 		alerts:                  dispatcher,
-		journal:                 newJournalHook(opts.Journal, opts.Clock, opts.AttestationInterval),
+		journal:                 exceptions.journal,
 		firstSeen:               opts.FirstSeen,
 		apiReader:               mgr.GetAPIReader(),
 		ownWrites:               newOwnWrites(),

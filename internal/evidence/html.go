@@ -197,9 +197,12 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	}
 	pr("<table><tr><th>namespace</th><th>name</th><th>state</th><th>requested by</th><th>approved by</th><th>reason</th><th>ticket</th><th>window</th><th>findings</th></tr>")
 	for _, e := range p.Exceptions[:min(len(p.Exceptions), maxExceptionRows)] {
-		approver := e.approver()
+		approver, state := e.approver(), e.State
+		if since, ok := e.coveredUnapproved(); ok {
+			state += ", covering findings not approved since " + ts(since)
+		}
 		pr("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s to %s</td><td class=\"n\">%d</td></tr>",
-			esc(e.Namespace), esc(e.Name), esc(e.State), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
+			esc(e.Namespace), esc(e.Name), esc(state), esc(e.RequestedBy), esc(approver), esc(e.Reason), esc(e.Ticket),
 			ts(firstTime(e.Approved, e.Requested)), ts(firstTime(e.Ended, e.Expires)), e.FindingsCovered(p.Options.Namespace))
 	}
 	pr("</table>\n")
@@ -208,7 +211,7 @@ func (p *Pack) writeHTML(w io.Writer) error {
 	for _, f := range []struct{ name, what string }{
 		{"population.csv", "every attestation: per check, the population count and its digest"},
 		{"deviations.csv", "every deviation: opened, closed, duration, exceptions and from when they covered it; a finding that opened again within an hour of a remediation is one row, with how often it reopened and how long it was open in all"},
-		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered"},
+		{"exceptions.csv", "every exception: requester, approver, reason, ticket, window, findings covered, and when an approved one came to cover findings other than those approved"},
 		{"coverage.csv", "attestations per namespace and the days in scope without one"},
 		{"gaps.csv", "intervals not observed (restarts) or lost (store unreachable)"},
 		{"criteria.csv", "each criterion's state intervals per namespace"},

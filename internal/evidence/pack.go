@@ -285,6 +285,41 @@ type ExceptionRow struct {
 	// journal shows approved: who, and the reason and spec digest then. A later change of the
 	// spec removes the approval, and the row's other fields say what the exception says now.
 	ApprovalBy, ApprovedReason, ApprovedSpecSHA256 string
+	// CoveredChanges are when it came to cover findings other than those its approval covered,
+	// its spec unchanged (a workload labelled into its selector), and when an approver
+	// approved it again (exception.covered-changed, exception.covered-cleared).
+	CoveredChanges []CoveredChange
+}
+
+// CoveredChange is a change of what an approved exception covers, against what its approval
+// covered.
+type CoveredChange struct {
+	Time time.Time
+	// Raised: it covers findings (Covered, a digest) other than those its approval covered
+	// (Approved). Else the change ended: approved again by By (Approved is then what the new
+	// approval covers, empty until an evaluation judged it), or the approval went.
+	Raised                bool
+	Covered, Approved, By string
+}
+
+// String is the change as exceptions.csv shows it.
+func (c CoveredChange) String() string {
+	if c.Raised {
+		return fmt.Sprintf("%s covers %s, not what %s approved (%s)", ts(c.Time), first(c.Covered, "none"), first(c.By, "its approver"), first(c.Approved, "none"))
+	}
+	if c.By == "" {
+		return fmt.Sprintf("%s approval removed", ts(c.Time))
+	}
+	return fmt.Sprintf("%s approved again by %s (%s)", ts(c.Time), c.By, first(c.Approved, "not yet evaluated"))
+}
+
+// coveredUnapproved reports whether the journal's latest word on the exception is that it
+// covers findings its approval did not.
+func (e *ExceptionRow) coveredUnapproved() (time.Time, bool) {
+	if n := len(e.CoveredChanges); n > 0 && e.CoveredChanges[n-1].Raised {
+		return e.CoveredChanges[n-1].Time, true
+	}
+	return time.Time{}, false
 }
 
 // cover notes that the exception covered the namespace's finding under the profile.
@@ -953,6 +988,19 @@ func (b *builder) read(r *record, line []byte) {
 				e.State = "Changed" // the approval was of the spec before
 			}
 		}
+	case journal.ExceptionCoveredChanged, journal.ExceptionCoveredCleared:
+		if r.Exception == nil {
+			return
+		}
+		e := b.exceptionAt(c, r.Namespace, r.Exception.Name, r.Exception.Created)
+		x := r.Exception
+		ch := CoveredChange{Time: r.Time, Raised: r.Type == journal.ExceptionCoveredChanged, Covered: x.CoveredDigest, Approved: x.ApprovedCoveredDigest, By: x.ApprovedBy}
+		if n := len(e.CoveredChanges); n > 0 {
+			if last := e.CoveredChanges[n-1]; last.Raised == ch.Raised && last.Covered == ch.Covered && last.Approved == ch.Approved && last.By == ch.By {
+				return // the change shown already (journaled by two leaders)
+			}
+		}
+		e.CoveredChanges = append(e.CoveredChanges, ch)
 	case journal.ProfileCreated, journal.ProfileChanged, journal.ProfileDeleted:
 		v := ProfileVersion{Cluster: c, Profile: r.Profile, Time: r.Time, Change: strings.TrimPrefix(string(r.Type), "profile.")}
 		if r.Spec != nil {
@@ -1074,7 +1122,8 @@ func (b *builder) lapsed(e *ExceptionRow, at time.Time) {
 // isException reports whether the type is an exception.* record's.
 func isException(t journal.Type) bool {
 	switch t {
-	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
+	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged,
+		journal.ExceptionCoveredChanged, journal.ExceptionCoveredCleared:
 		return true
 	}
 	return false
@@ -2089,15 +2138,24 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 func (p *Pack) writeExceptions(w io.Writer) error {
 	cw := newSheet(w)
 	cw.Write([]string{"cluster", "namespace", "name", "state", "requested_by", "approved_by", "owner", "reason", "ticket", "checks", "criteria", "requested", "approved", "expires", "ended", "findings_covered",
-		"resources", "spec_changed", "spec_sha256", "approved_reason", "approved_spec_sha256"})
+		"resources", "spec_changed", "spec_sha256", "approved_reason", "approved_spec_sha256", "covered_changed"})
 	for _, e := range p.Exceptions {
 		covered := e.FindingsCovered(p.Options.Namespace)
 		cw.Write([]string{e.Cluster, e.Namespace, e.Name, e.State, e.RequestedBy, e.approver(), e.Owner, e.Reason, e.Ticket,
 			strings.Join(e.Checks, ";"), strings.Join(e.Criteria, ";"), ts(e.Requested), ts(e.Approved), ts(e.Expires), ts(e.Ended), strconv.Itoa(covered),
-			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256, e.ApprovedReason, e.ApprovedSpecSHA256})
+			matchText(e.Match), joinTimes(e.Changes), e.SpecSHA256, e.ApprovedReason, e.ApprovedSpecSHA256, coveredChanges(e.CoveredChanges)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// coveredChanges lists an exception's CoveredChanges, in order, separated by "; ".
+func coveredChanges(list []CoveredChange) string {
+	out := make([]string, len(list))
+	for i, c := range list {
+		out[i] = c.String()
+	}
+	return strings.Join(out, "; ")
 }
 
 // matchText is an exception's spec.match in short: "namespaces=a,b kinds=K names=p* containers=c".

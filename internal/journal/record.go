@@ -45,6 +45,15 @@ const (
 	// ExceptionChanged: a ControlException's spec changed (what it covers, its expiry...),
 	// whether or not an approval of the new spec follows.
 	ExceptionChanged Type = "exception.changed"
+	// ExceptionCoveredChanged: an approved ControlException turned CoveredChangedSinceApproval,
+	// with no change to its spec: it covers findings (Exception.CoveredDigest) other than those
+	// its approval covered (Exception.ApprovedCoveredDigest), a workload its tenant labelled
+	// into its selector say. What it waived from then on was never approved.
+	// ExceptionCoveredCleared: the condition no longer holds, an approver having written the
+	// approval again after review (Exception.ApprovedBy, and the new baseline
+	// Exception.ApprovedCoveredDigest, empty until an evaluation judges it) or the approval gone.
+	ExceptionCoveredChanged Type = "exception.covered-changed"
+	ExceptionCoveredCleared Type = "exception.covered-cleared"
 
 	// ProfileCreated and ProfileChanged: a ComplianceProfile's generation and spec digest.
 	ProfileCreated Type = "profile.created"
@@ -260,6 +269,11 @@ type Exception struct {
 	// SpecSHA256 is the digest of the spec's JSON (absent from journals written before it was
 	// recorded).
 	SpecSHA256 string `json:"specSHA256,omitempty"`
+	// CoveredDigest and ApprovedCoveredDigest are, on exception.covered-* records, the digests
+	// of the findings it covers and of those its approval covered (the exception's
+	// status.coveredDigest and status.approvedCoveredDigest).
+	CoveredDigest         string `json:"coveredDigest,omitempty"`
+	ApprovedCoveredDigest string `json:"approvedCoveredDigest,omitempty"`
 }
 
 // ExceptionMatch is a ControlException's spec.match.
