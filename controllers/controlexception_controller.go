@@ -140,7 +140,8 @@ func (r *ControlExceptionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if observed.Approval != nil {
 		pin = observed.Approval.CoveredDigest
 	}
-	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation, pin)
+	first := r.state.firstCovered(engine.ExceptionKey(ex.Namespace, ex.Name), ex.UID, ex.Generation)
+	coveredSinceApproval(desired, reapproved, state == v1alpha1.ExceptionActive && current, ex.Generation, pin, first)
 	if note := wouldCover(desired, state, r.state, ex, awaiting); note != "" {
 		message += "; " + note
 		desired.Message = message
@@ -224,7 +225,11 @@ func wouldCover(st *v1alpha1.ControlExceptionStatus, judged v1alpha1.ExceptionSt
 // approval's coveredDigest, what the approver saw it would cover (status.wouldCoverDigest) and
 // approved: when set, it is what the approval covers, and a first evaluation that finds the
 // exception covering other findings (relabelled in between) turns the condition True at once.
-func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judged bool, generation int64, pin string) {
+// Without a pin, first is what the approval covers (state.firstCovered: what the first
+// evaluation of each namespace with it found, "" when not known), and the same holds: an
+// exception of several namespaces is judged everywhere only by a full evaluation, and a
+// workload labelled into it after the approval, before then, was never approved.
+func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judged bool, generation int64, pin, first string) {
 	if st.ApprovedBy == "" || reapproved {
 		st.ApprovedCoveredDigest = ""
 		meta.RemoveStatusCondition(&st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
@@ -244,8 +249,13 @@ func coveredSinceApproval(st *v1alpha1.ControlExceptionStatus, reapproved, judge
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonCoveredChanged
 		cond.Message = "Covers findings (" + st.CoveredDigest + ") other than those the approval pinned (approval.coveredDigest " + pin +
 			"): review what it covers (the reports' exceptions) and approve it again"
+	case st.ApprovedCoveredDigest == "" && pin == "" && first != "" && st.CoveredDigest != "" && st.CoveredDigest != first:
+		st.ApprovedCoveredDigest = first
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonCoveredChanged
+		cond.Message = "Covers findings (" + st.CoveredDigest + ") other than those it covered when first evaluated with its approval (" + first +
+			"): review what it covers (the reports' exceptions) and approve it again"
 	case st.ApprovedCoveredDigest == "":
-		st.ApprovedCoveredDigest = cmp.Or(pin, st.CoveredDigest, noneCovered)
+		st.ApprovedCoveredDigest = cmp.Or(pin, first, st.CoveredDigest, noneCovered)
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonCoveredAsApproved
 		cond.Message = "Covers the findings it covered when approved (" + st.ApprovedCoveredDigest + ")"
 	case st.CoveredDigest != "" && st.CoveredDigest != st.ApprovedCoveredDigest:

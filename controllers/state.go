@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"maps"
 	"strings"
 	"sync"
@@ -94,6 +95,14 @@ type profileState struct {
 	// why, and the generation it judged: its status says so, rather than that it would cover
 	// nothing.
 	wouldSkipped map[string]wouldSkip
+	// firstCovered[exception key] is, for an Active exception at one generation (that of its
+	// approval: writing an approval is a new generation), what the first evaluation of each
+	// namespace it may cover found it covering there ("" for nothing): what its approval
+	// covers (state.firstCovered), whatever a later evaluation finds before every namespace
+	// was judged. An exception that selects several namespaces is judged everywhere only by a
+	// full evaluation, up to the profile's interval after the approval; a tenant who labelled
+	// a workload into it meanwhile had that workload taken for approved.
+	firstCovered map[string]firstPlaces
 	// clusterExceptions and clusterExceptionsTotal are the exceptions considered for the
 	// cluster-scoped objects as the latest full evaluation judged them (report.ExceptionsFor).
 	clusterExceptions      []v1alpha1.ExceptionUsage
@@ -161,6 +170,13 @@ type wouldPlace struct {
 type wouldSkip struct {
 	note string
 	judgedAt
+}
+
+// firstPlaces is what an exception at one generation covered in each namespace when first
+// evaluated there (profileState.firstCovered).
+type firstPlaces struct {
+	judgedAt
+	byNS map[string]string
 }
 
 // judgedAt is an exception object (its UID: one deleted and created again under its name is
@@ -239,6 +255,7 @@ func (s *state) plan(profile *v1alpha1.ComplianceProfile, catalogue []*engine.Ch
 		wouldCover:    map[string]map[string]wouldPlace{},
 		pendingJudged: map[string]judgedAt{},
 		wouldSkipped:  map[string]wouldSkip{},
+		firstCovered:  map[string]firstPlaces{},
 		lastSuccess:   map[string]time.Time{},
 		unwritten:     map[string]time.Time{},
 		refused:       map[string]string{},
@@ -358,12 +375,20 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 			delete(ps.wouldSkipped, key)
 		}
 	}
+	for key := range ps.firstCovered {
+		if exNS, _, _ := strings.Cut(key, "/"); exNS == ns && !judgedNow[key] {
+			delete(ps.firstCovered, key)
+		}
+	}
 	var changed []string
 	for _, o := range outcomes {
 		if selectsOnly(o, ns) {
 			// Judged where alone it may cover findings: its status can record what its
 			// approval covers, even none (notifyExceptions queues it).
 			ps.judge(o)
+		}
+		if o.State == v1alpha1.ExceptionActive && o.Selects(ns) {
+			ps.firstCover(o, ns, covered[o.Key])
 		}
 		if o.State == v1alpha1.ExceptionPendingApproval && o.Selects(ns) {
 			if o.WouldCoverNotComputed != "" {
@@ -416,6 +441,26 @@ func (s *state) recordNamespace(ps *profileState, ns string, now time.Time, seq 
 	return changed
 }
 
+// firstCover records digest, what the Active exception of o covers in ns, as what it covered
+// there when first evaluated at its generation (profileState.firstCovered), unless an
+// evaluation of ns at that generation recorded it already. An evaluation that judged an
+// earlier generation than one recorded (it read the exception before a write) records nothing.
+// The caller holds s.mu.
+func (ps *profileState) firstCover(o *engine.ExceptionOutcome, ns, digest string) {
+	at := judgedAt{o.Exception.UID, o.Exception.Generation}
+	fp, ok := ps.firstCovered[o.Key]
+	switch {
+	case !ok || !fp.atLeast(at.uid, at.generation):
+		fp = firstPlaces{at, map[string]string{}}
+		ps.firstCovered[o.Key] = fp
+	case fp.judgedAt != at:
+		return
+	}
+	if _, seen := fp.byNS[ns]; !seen {
+		fp.byNS[ns] = digest
+	}
+}
+
 // selectsOnly says whether the namespace ns is the only one where the exception can cover
 // findings: its own, or the one namespace an admin exception lists.
 func selectsOnly(o *engine.ExceptionOutcome, ns string) bool {
@@ -462,6 +507,11 @@ func (s *state) recordJudgedEverywhere(ps *profileState, outcomes []*engine.Exce
 	for key := range ps.wouldSkipped {
 		if !judgedNow[key] {
 			delete(ps.wouldSkipped, key)
+		}
+	}
+	for key := range ps.firstCovered {
+		if !judgedNow[key] {
+			delete(ps.firstCovered, key)
 		}
 	}
 }
@@ -523,6 +573,9 @@ func (s *state) dropNamespace(ps *profileState, ns string) {
 		if len(byNS) == 0 {
 			delete(ps.wouldCover, key)
 		}
+	}
+	for _, fp := range ps.firstCovered {
+		delete(fp.byNS, ns)
 	}
 }
 
@@ -602,6 +655,34 @@ func (s *state) matched(key string, uid types.UID, generation int64, honouring [
 		judged = judged && ps != nil && ps.judged[key].atLeast(uid, generation)
 	}
 	return matched, undecided, report.CombinedDigest(places), judged && !stale
+}
+
+// firstCovered is the digest (report.CombinedDigest, as matched's) of what the exception object
+// uid at generation covered in every profile and namespace as the first evaluation of each
+// with that generation found it (profileState.firstCovered): noneCovered for nothing, "" when
+// no evaluation of that generation is recorded. Once every namespace was judged (matched's
+// current), it is what the approval of that generation covers.
+func (s *state) firstCovered(key string, uid types.UID, generation int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var places [][3]string
+	known := false
+	for name, ps := range s.profiles {
+		fp, ok := ps.firstCovered[key]
+		if !ok || fp.judgedAt != (judgedAt{uid, generation}) {
+			continue
+		}
+		known = true
+		for ns, d := range fp.byNS {
+			if d != "" {
+				places = append(places, [3]string{name, ns, d})
+			}
+		}
+	}
+	if !known {
+		return ""
+	}
+	return cmp.Or(report.CombinedDigest(places), noneCovered)
 }
 
 // wouldCover is how many findings a PendingApproval exception would cover across the profiles
