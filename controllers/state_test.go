@@ -13,6 +13,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/internal/checks"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/metrics"
+	"github.com/soc2-operator/soc2-operator/internal/report"
 )
 
 // Two workers can evaluate a namespace at once; the one that started first may fail after the
@@ -151,5 +152,60 @@ func TestJudgedExceptionsAreForgottenWhenGone(t *testing.T) {
 	st.recordJudgedEverywhere(ps, []*engine.ExceptionOutcome{a})
 	if len(ps.judged) != 1 {
 		t.Errorf("after a full evaluation that judged only a, %d exceptions are remembered", len(ps.judged))
+	}
+}
+
+// TestAnApprovalsBaselineIsWhatItsFirstEvaluationsFound: what an approval covers
+// (state.firstCovered) is what the first evaluation of each namespace with the approval's
+// generation found: a later evaluation of that generation (a workload relabelled in) or one
+// that read an earlier generation does not replace or add to it, and a new generation
+// (approved again) starts again. An exception that covered nothing is "none", not unknown.
+func TestAnApprovalsBaselineIsWhatItsFirstEvaluationsFound(t *testing.T) {
+	st := newState()
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "state-first", UID: "1"}}
+	ps := st.plan(profile, checks.Catalogue())
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	key := engine.ExceptionKey(adminNamespace, "a")
+	outcome := func(generation int64) *engine.ExceptionOutcome {
+		ex := &v1alpha1.ControlException{ObjectMeta: metav1.ObjectMeta{Namespace: adminNamespace, Name: "a", UID: "ua", Generation: generation},
+			Spec: v1alpha1.ControlExceptionSpec{Match: v1alpha1.ResourceMatch{Namespaces: []string{"shop", "blog"}}}}
+		return &engine.ExceptionOutcome{Exception: ex, Key: key, State: v1alpha1.ExceptionActive, AppliesTo: true}
+	}
+	sum := &engine.Summary{}
+	digestOf := func(places ...[2]string) string {
+		var all [][3]string
+		for _, p := range places {
+			all = append(all, [3]string{profile.Name, p[0], p[1]})
+		}
+		return report.CombinedDigest(all)
+	}
+	seq := uint64(0)
+	for _, step := range []struct {
+		what       string
+		generation int64
+		ns, digest string
+		at         int64
+		want       string
+	}{
+		{"the first evaluation of shop at generation 2", 2, "shop", "sha256:first", 2, digestOf([2]string{"shop", "sha256:first"})},
+		{"a later one, a workload relabelled in", 2, "shop", "sha256:relabelled", 2, digestOf([2]string{"shop", "sha256:first"})},
+		{"one of blog that read generation 1", 1, "blog", "sha256:stale", 2, digestOf([2]string{"shop", "sha256:first"})},
+		{"the first of blog at generation 2", 2, "blog", "sha256:blog", 2, digestOf([2]string{"shop", "sha256:first"}, [2]string{"blog", "sha256:blog"})},
+		{"generation 3, approved again", 3, "shop", "sha256:again", 3, digestOf([2]string{"shop", "sha256:again"})},
+		{"generation 3, asked of generation 2", 3, "shop", "sha256:again", 2, ""},
+		{"generation 4, covering nothing", 4, "shop", "", 4, noneCovered},
+	} {
+		covered := map[string]string{}
+		if step.digest != "" {
+			covered[key] = step.digest
+		}
+		seq++
+		st.recordNamespace(ps, step.ns, t0, seq, sum, []*engine.ExceptionOutcome{outcome(step.generation)}, covered, nil)
+		if got := st.firstCovered(key, "ua", step.at); got != step.want {
+			t.Errorf("after %s, the baseline of generation %d is %q, want %q", step.what, step.at, got, step.want)
+		}
+	}
+	if got := st.firstCovered(key, "another", 4); got != "" {
+		t.Errorf("another object under the name has the baseline %q", got)
 	}
 }
