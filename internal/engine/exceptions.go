@@ -582,9 +582,11 @@ func judgedPending(outcomes []*ExceptionOutcome) []*ExceptionOutcome {
 		})
 		for _, e := range list[MaxPendingJudged:] {
 			skipped[e] = true
-			e.WouldCoverNotComputed = fmt.Sprintf("what its approval would cover is not computed: namespace %s has %d PendingApproval exceptions, "+
+			// The same words whatever the count: each exception's status holds them, and a
+			// count would rewrite every such status at each exception the tenant adds.
+			e.WouldCoverNotComputed = fmt.Sprintf("what its approval would cover is not computed: namespace %s has more than %d PendingApproval exceptions, "+
 				"and each evaluation computes it for the %d oldest only (by creation time, then name); approve or delete older ones",
-				ns, len(list), MaxPendingJudged)
+				ns, MaxPendingJudged, MaxPendingJudged)
 		}
 	}
 	if len(skipped) == 0 {
