@@ -23,6 +23,12 @@ import (
 // the cache; scan and the webhook's request never trust it.
 const IngressSnippetsOmittedAnnotation = "soc2-operator.io/ingress snippets omitted"
 
+// IngressConfigMapsOmittedAnnotation holds, likewise, how many of an Ingress's
+// auth-proxy-set-headers annotations that name a ConfigMap of its own namespace the cache left
+// out (reduceAuthHeaderRefs keeps the first maxNamed): net-ingress-snippets reads those
+// ConfigMaps' values (authHeaderInjections), and is NotAssessed on the ones it cannot name.
+const IngressConfigMapsOmittedAnnotation = "soc2-operator.io/ingress configmaps omitted"
+
 // IngressAliasesOmittedAnnotation holds, likewise, how many of the wildcards and regular
 // expressions of an Ingress's nginx.ingress.kubernetes.io/server-alias the cache left out (it
 // keeps the first maxNamed, all net-ingress-host-hygiene's message names).
@@ -171,6 +177,7 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 	if omitted > 0 {
 		a[IngressSnippetsOmittedAnnotation] = strconv.Itoa(omitted)
 	}
+	reduceAuthHeaderRefs(a, ing.Namespace)
 	// Skipper's eskip annotations, each as a stand-in skipperInjections reads alike (or none):
 	// a tenant decides how long they are.
 	for _, k := range []string{skipperRatelimit, skipperFilter, skipperRoutes} {
@@ -218,6 +225,34 @@ func ReduceIngressAnnotations(ing *networkingv1.Ingress) {
 		}
 	}
 	ing.Annotations = a
+}
+
+// reduceAuthHeaderRefs keeps, of the auth-proxy-set-headers annotations of an Ingress of
+// namespace that name a ConfigMap of it (ownAuthHeaderRef), the first maxNamed in key order, each
+// as namespace/name (at most 317 bytes, however many blanks the tenant wrote around it), and
+// counts the others in IngressConfigMapsOmittedAnnotation: a tenant decides how many prefixes
+// they write. reduceSecretRefs leaves them to it.
+func reduceAuthHeaderRefs(a map[string]string, namespace string) {
+	omitted, _ := strconv.Atoi(a[IngressConfigMapsOmittedAnnotation])
+	var keys []string
+	for k, v := range a {
+		if ownAuthHeaderRef(namespace, k, v) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i < maxNamed {
+			ns, name, _ := authHeaderConfigMap(namespace, a[k])
+			a[k] = ns + "/" + name
+			continue
+		}
+		delete(a, k)
+		omitted++
+	}
+	if omitted > 0 {
+		a[IngressConfigMapsOmittedAnnotation] = strconv.Itoa(omitted)
+	}
 }
 
 // ServiceReadsAnnotation reports whether a built-in check reads a Service's annotation key:
@@ -281,7 +316,7 @@ func ReduceServiceAnnotations(svc *corev1.Service) {
 // beside its annotations when the operator's cache reduced them (ReduceIngressAnnotations):
 // how many snippet annotations and server aliases it left out; of a Service
 // (ReduceServiceAnnotations), how many of its snippet annotations.
-type ingressDigest struct{ snippets, aliases int }
+type ingressDigest struct{ snippets, aliases, configMaps int }
 
 // CachedIngressDigest takes IngressSnippetsOmittedAnnotation and
 // IngressAliasesOmittedAnnotation out of annotations, those of a copy of an Ingress read from
@@ -300,8 +335,9 @@ func CachedIngressDigest(annotations map[string]string) any {
 		// Only the cache writes it, with a count: at least one was left out.
 		return 1
 	}
-	d := &ingressDigest{snippets: count(IngressSnippetsOmittedAnnotation), aliases: count(IngressAliasesOmittedAnnotation)}
-	if d.snippets == 0 && d.aliases == 0 {
+	d := &ingressDigest{snippets: count(IngressSnippetsOmittedAnnotation), aliases: count(IngressAliasesOmittedAnnotation),
+		configMaps: count(IngressConfigMapsOmittedAnnotation)}
+	if d.snippets == 0 && d.aliases == 0 && d.configMaps == 0 {
 		return nil
 	}
 	return d

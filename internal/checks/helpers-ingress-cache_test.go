@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	networkingv1 "k8s.io/api/networking/v1"
+	"github.com/soc2-operator/soc2-operator/internal/engine"
 )
 
 // TestReducedInjectionsAreBounded: net-ingress-snippets reads auth-url, auth-tls-match-cn,
@@ -239,4 +241,57 @@ func FuzzSecretRefStandIn(f *testing.F) {
 			t.Errorf("%q: reduced %v, again %v", ns, a, again)
 		}
 	})
+}
+
+// TestReducedAuthHeaderRefsAreBounded: net-ingress-snippets reads the values of the ConfigMap an
+// Ingress's auth-proxy-set-headers names (any prefix), so a tenant may write as many of them as
+// 256 KiB holds, each padded with blanks. The cache keeps the first maxNamed that name a ConfigMap
+// of the Ingress's namespace, as namespace/name, and counts the others: the check fails on a kept
+// one whose ConfigMap ends its quotes, and is NotAssessed, never Pass, where only a left-out one
+// would have failed.
+func TestReducedAuthHeaderRefsAreBounded(t *testing.T) {
+	const prefixes = 2000
+	ingress := func(a map[string]string) *engine.Object {
+		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Annotations: a}}
+		ReduceIngressAnnotations(ing)
+		o := engine.NewObject(ing, "networking.k8s.io/v1", "Ingress")
+		o.Digest = CachedIngressDigest(ing.Annotations)
+		return o
+	}
+	a := map[string]string{}
+	for i := range prefixes {
+		a[fmt.Sprintf("t%04d.example.com/auth-proxy-set-headers", i)] = strings.Repeat(" ", 2<<10) + fmt.Sprintf("shop/headers-%04d", i)
+	}
+	o := ingress(maps.Clone(a))
+	kept := 0
+	for k, v := range o.Annotations() {
+		if strings.HasSuffix(k, "/auth-proxy-set-headers") {
+			kept++
+			if len(v) > 317 {
+				t.Errorf("the cache kept %d bytes of %s", len(v), k)
+			}
+		}
+	}
+	if d, ok := o.Digest.(*ingressDigest); kept != maxNamed || !ok || d.configMaps != prefixes-maxNamed {
+		t.Fatalf("the cache kept %d references and counted %v, want %d and %d", kept, o.Digest, maxNamed, prefixes-maxNamed)
+	}
+	judge := func(breaking string) engine.Status {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: breaking, Namespace: "shop"}, Data: map[string]string{"X-Pwn": "x'; }"}}
+		objs := []*engine.Object{ingress(maps.Clone(a)), engine.NewObject(cm, "v1", "ConfigMap")}
+		plan := engine.Compile([]*engine.Check{netIngressSnippets}, nil)
+		ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+		for _, r := range ev.Results {
+			if r.Object.Kind == "Ingress" {
+				return r.Status
+			}
+		}
+		t.Fatal("the Ingress was not judged")
+		return 0
+	}
+	if s := judge("headers-0000"); s != engine.StatusFail {
+		t.Errorf("a kept reference to a ConfigMap that ends its quotes: %s, want Fail", s)
+	}
+	if s := judge("headers-1999"); s != engine.StatusNotAssessed {
+		t.Errorf("a left-out reference to a ConfigMap that ends its quotes: %s, want NotAssessed", s)
+	}
 }

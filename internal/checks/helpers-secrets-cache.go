@@ -97,6 +97,10 @@ type configMapDigest struct {
 	// Dense is set on the digest of a ConfigMap no larger than configMapKeptWhole, digested
 	// for the credential rules' work on it (configMapDenseWork).
 	Dense bool `json:"dense,omitempty"`
+	// QuoteBreaks are the first maxNamed data keys, sorted, whose values end their quotes when
+	// ingress-nginx writes them as auth-proxy-set-headers entries (quoteBreakingHeaders), which
+	// net-ingress-snippets reads of an Ingress's ConfigMap (CVE-2025-15566).
+	QuoteBreaks []string `json:"quoteBreaks,omitempty"`
 	// unreadable is set on a digest CachedConfigMap could not decode.
 	unreadable bool
 }
@@ -273,7 +277,8 @@ func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) 
 		annotations += len(k) + len(v)
 	}
 	size += annotations
-	d := &configMapDigest{}
+	quoteBreaks, _ := firstNamed(quoteBreakingHeaders(cm.Data))
+	d := &configMapDigest{QuoteBreaks: quoteBreaks}
 	if size <= limits.whole {
 		if !dense(cm, limits) {
 			return false
@@ -285,7 +290,7 @@ func digestConfigMap(cm *corev1.ConfigMap, limits digestLimits) (digested bool) 
 		// operator, and a tenant's ConfigMap would do it again at every start: the check says
 		// NotAssessed, as the engine says of a check that panics on the whole ConfigMap.
 		if v := recover(); v != nil {
-			raw, _ := json.Marshal(&configMapDigest{Panic: engine.Truncate(fmt.Sprint(v)), AnnotationsWithheld: true})
+			raw, _ := json.Marshal(&configMapDigest{Panic: engine.Truncate(fmt.Sprint(v)), AnnotationsWithheld: true, QuoteBreaks: quoteBreaks})
 			cm.Data, cm.BinaryData = nil, nil
 			cm.Annotations = map[string]string{ConfigMapDigestAnnotation: string(raw)}
 			digested = true

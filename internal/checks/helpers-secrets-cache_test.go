@@ -43,28 +43,32 @@ var digestVariants = map[string]digestVariant{
 // over 16 KiB only a digest (DigestConfigMap), and sec-configmap-credentials judges it to the
 // results it gives the whole ConfigMap, messages included, for every fixture of the check; with
 // values or names left out of the digest (a workload taking a large key), to the same verdict
-// or NotAssessed, never a Pass or Fail the whole ConfigMap does not get.
+// or NotAssessed, never a Pass or Fail the whole ConfigMap does not get. So does
+// net-ingress-snippets, which reads the values of the ConfigMap an Ingress's
+// auth-proxy-set-headers names (configMapDigest.QuoteBreaks), for every fixture of its own.
 func TestDigestedConfigMapsAreJudgedAsWhole(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "sec-configmap-credentials", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for name, variant := range digestVariants {
-		t.Run(name, func(t *testing.T) {
-			digested := 0
-			for _, file := range files {
-				digested += judgedAsWhole(t, file, variant)
-			}
-			if digested == 0 {
-				t.Fatal("no ConfigMap was digested")
-			}
-		})
+	for _, c := range []*engine.Check{secConfigmapCredentials, netIngressSnippets} {
+		files, err := filepath.Glob(filepath.Join("testdata", c.ID, "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no fixtures: %v", err)
+		}
+		for name, variant := range digestVariants {
+			t.Run(c.ID+"/"+name, func(t *testing.T) {
+				digested := 0
+				for _, file := range files {
+					digested += judgedAsWhole(t, c, file, variant)
+				}
+				if digested == 0 {
+					t.Fatal("no ConfigMap was digested")
+				}
+			})
+		}
 	}
 }
 
 // judgedAsWhole judges the fixture's objects whole and with its ConfigMaps as the cache keeps
 // them under variant, compares the results, and returns how many ConfigMaps were digested.
-func judgedAsWhole(t *testing.T, file string, variant digestVariant) int {
+func judgedAsWhole(t *testing.T, c *engine.Check, file string, variant digestVariant) int {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -112,7 +116,7 @@ func judgedAsWhole(t *testing.T, file string, variant digestVariant) int {
 		kept = append(kept, k)
 	}
 	header := readHeader(data)
-	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, profile)
+	plan := engine.Compile([]*engine.Check{c}, profile)
 	opts := engine.Options{Now: fixtureNow, AdminNamespace: engine.DefaultAdminNamespace, KeepPassing: true}
 	want := plan.Evaluate(engine.NewInventory(whole, header.complete), nil, opts)
 	got := plan.Evaluate(engine.NewInventory(kept, header.complete), nil, opts)

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -90,7 +91,12 @@ var netIngressSnippets = &engine.Check{
 		"client key, trust another team's CA or check passwords against another team's users. So does one that names another namespace's " +
 		"ConfigMap in ingress-nginx's auth-proxy-set-headers (refused while allow-cross-namespace-resources is off) or custom-headers " +
 		"(read from any namespace): the controller sends its values as headers to the tenant's auth-url service or to the tenant's " +
-		"clients, a read of another team's ConfigMap. Any prefix counts (and none, for " +
+		"clients, a read of another team's ConfigMap. The ConfigMap that auth-proxy-set-headers names in the Ingress's own namespace is read too: " +
+		"ingress-nginx writes each of its entries as proxy_set_header '<name>' '<value>'; into its configuration, the value unchecked " +
+		"(CVE-2025-15566), so one with a ' that no backslash escapes, or that ends in a backslash, ends its quotes and adds configuration " +
+		"of the author's: such an Ingress fails; a scan whose files hold the Ingress but not that ConfigMap is NotAssessed (in the " +
+		"cluster, ingress-nginx writes nothing for a ConfigMap that does not exist). custom-headers' values are quoted and checked, " +
+		"and not judged. Any prefix counts (and none, for " +
 		"the HAProxy Kubernetes Ingress Controller's); a name alone, or one of the object's own namespace, passes. A manifest " +
 		"that sets no namespace and names one there is NotAssessed in scan unless --namespace says where it is applied. " +
 		"A Kong KongPlugin (configuration.konghq.com) of the pre-function, post-function or exit-transformer plugin, which a namespace admin may " +
@@ -108,23 +114,31 @@ var netIngressSnippets = &engine.Check{
 		"the static and bearerinjector filters (-disabled-filters). Keep the Secrets an Ingress or Service names for its " +
 		"controller in its own namespace (a copy, or one cert-manager or a secret replicator keeps there) and " +
 		"allow-cross-namespace-resources \"false\" on ingress-nginx (no --allow-cross-namespace on HAProxy Ingress); likewise the " +
-		"ConfigMaps of auth-proxy-set-headers and custom-headers. On Kong, have its administrators provide pre-function and " +
+		"ConfigMaps of auth-proxy-set-headers and custom-headers, and keep ' and a trailing backslash out of the values of " +
+		"auth-proxy-set-headers' ConfigMap (ingress-nginx 1.12.5, 1.13.1 or later, kubernetes/kubernetes#136789). On Kong, have its administrators provide pre-function and " +
 		"post-function code as KongClusterPlugins, or set untrusted_lua=off where no custom code is needed.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
 	Targets:  []string{"Ingress", "Service", "KongPlugin"},
+	// The ConfigMaps an Ingress's auth-proxy-set-headers names, whose values ingress-nginx
+	// writes into its configuration (authHeaderInjections).
+	Reads: []string{"ConfigMap"},
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "KongPlugin" {
 			kongPluginRunsCode(ctx, o)
 			return
 		}
 		var found, refs []string
+		var undecided string
 		what := "ingress"
 		switch o.Obj.(type) {
 		case *networkingv1.Ingress:
 			found = append(ingressSnippets(o.Annotations()), ingressInjections(o.Annotations())...)
 			found = append(found, skipperInjections(o.Annotations())...)
 			found = append(found, emissaryInjections(o.Annotations())...)
+			var headers []string
+			headers, undecided = authHeaderInjections(ctx, o)
+			found = append(found, headers...)
 			refs = secretRefsOf(o, false)
 		case *corev1.Service:
 			found, what = serviceSnippets(o.Annotations()), "service"
@@ -154,6 +168,8 @@ var netIngressSnippets = &engine.Check{
 			ns, key, _ := strings.Cut(refs[0], "\x00")
 			ctx.NotAssessed("", "names a "+refKind(key)+" of namespace "+ns+" for its controller ("+key+") but sets no namespace: "+
 				"whether that is another's depends on where it is applied (scan --namespace)")
+		case undecided != "":
+			ctx.NotAssessed("", undecided)
 		default:
 			ctx.Pass("")
 		}
@@ -960,8 +976,8 @@ func secretRefsOf(o *engine.Object, service bool) []string {
 func reduceSecretRefs(a map[string]string, namespace string, service bool, named, omitted int) (int, int) {
 	var keys []string
 	for k, v := range a {
-		if !secretRefKey(k, service) {
-			continue
+		if !secretRefKey(k, service) || !service && ownAuthHeaderRef(namespace, k, v) {
+			continue // not one, or one reduceAuthHeaderRefs keeps
 		}
 		if foreignSecretNamespace(namespace, v) == "" {
 			delete(a, k)
@@ -1026,4 +1042,140 @@ func kongPluginRunsCode(ctx *engine.Context, o *engine.Object) {
 	default:
 		ctx.Fail("", "KongPlugin runs Lua code of its own in the shared Kong proxy: plugin %s", plugin)
 	}
+}
+
+// nginxAuthProxySetHeaders is ingress-nginx's auth-proxy-set-headers, which names the ConfigMap
+// whose entries it sends as headers to the auth-url service: it writes each as
+// proxy_set_header '<name>' '<value>'; into the Ingress's auth location of the shared nginx.conf
+// (internal/ingress/controller/template/template.go buildAuthProxySetHeaders, k8s.io/ingress-nginx
+// v0.0.0-20240708192948-52c50467d67d), checking the names (authreq ValidHeader,
+// ^[a-zA-Z\d\-_]+$) but not the values. A value that ends its quotes is configuration of the
+// author's: CVE-2025-15566 (kubernetes/kubernetes#136789, CVSS 8.8, arbitrary code in the
+// controller and its Secrets), the same class as the annotations of ingressInjectable, with the
+// payload in a ConfigMap of the tenant's own namespace, which nginxConfigMapRefs' cross-namespace
+// test passes. custom-headers is not so written: its entries go through the template's quote
+// (%q, which escapes quotes and backslashes) and customheaders' ValidValue, so its content is
+// not judged. Read under any prefix (--annotations-prefix). Until December 2026 the content was
+// not read, and an Ingress naming its own namespace's ConfigMap with such a value passed.
+const nginxAuthProxySetHeaders = "auth-proxy-set-headers"
+
+// endsNginxSingleQuote reports whether v, written between single quotes in nginx's
+// configuration, ends them: a ' that no backslash escapes, or a backslash that is its last
+// character, which escapes the closing quote (nginx's lexer, ngx_conf_read_token, takes a \ as
+// escaping the next character inside quotes too), so that the string runs on into what follows.
+func endsNginxSingleQuote(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			if i == len(v)-1 {
+				return true
+			}
+			i++
+		case '\'':
+			return true
+		}
+	}
+	return false
+}
+
+// quoteBreakingHeaders returns, sorted, the keys of data whose values end their quotes
+// (endsNginxSingleQuote) when ingress-nginx writes them as auth-proxy-set-headers entries.
+func quoteBreakingHeaders(data map[string]string) []string {
+	var out []string
+	for k, v := range data {
+		if endsNginxSingleQuote(v) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// authHeaderConfigMap returns the namespace and name of the ConfigMap the value v of an
+// auth-proxy-set-headers annotation of an object of namespace names (the object's own namespace
+// for a name alone, as ingress-nginx documents it), or false when v names none a controller
+// reads: ingress-nginx splits it with cache.SplitMetaNamespaceKey, which refuses more than one
+// /, and no ConfigMap is named but by a DNS subdomain.
+func authHeaderConfigMap(namespace, v string) (string, string, bool) {
+	v = strings.TrimSpace(v)
+	ns, name, ok := strings.Cut(v, "/")
+	if !ok {
+		ns, name = namespace, v
+	}
+	if strings.Contains(name, "/") || len(validation.IsDNS1123Subdomain(name)) > 0 || len(validation.IsDNS1123Label(ns)) > 0 {
+		return "", "", false
+	}
+	return ns, name, true
+}
+
+// authHeaderInjections judges the ConfigMaps that o's auth-proxy-set-headers annotations (any
+// prefix, in key order) name, as the inventory holds them: found are those of them with a value
+// that ends its quotes (one each, naming the first such key), and undecided says why the first
+// of the others that could not be read is not judged: a ConfigMap of a scan that its files do not
+// hold (in the cluster ingress-nginx denies the location of a ConfigMap that does not exist,
+// and writes nothing), or one the operator's cache kept as a digest it could not read.
+func authHeaderInjections(ctx *engine.Context, o *engine.Object) (found []string, undecided string) {
+	var keys []string
+	for k := range o.Annotations() {
+		if prefixedKey(k, []string{nginxAuthProxySetHeaders}) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ns, name, ok := authHeaderConfigMap(o.Namespace, o.Annotations()[k])
+		if !ok || ns != o.Namespace {
+			// Another namespace's fails (NotAssessed in a manifest without a namespace) as
+			// such (secretRefsOf), whatever it holds.
+			continue
+		}
+		cm := ctx.Inventory.Get("ConfigMap", ns, name)
+		if cm == nil {
+			if !ctx.Inventory.Complete && undecided == "" {
+				undecided = "names ConfigMap " + ns + "/" + name + " in " + k + ", which is not in the input: ingress-nginx writes its values into " +
+					"nginx's configuration (CVE-2025-15566), and whether one ends its quotes is not known"
+			}
+			continue
+		}
+		breaking, readable := configMapQuoteBreaks(cm)
+		if !readable {
+			if undecided == "" {
+				undecided = "names ConfigMap " + ns + "/" + name + " in " + k + ", whose values the operator's cache did not keep readable"
+			}
+			continue
+		}
+		if len(breaking) > 0 {
+			found = append(found, k+" names ConfigMap "+ns+"/"+name+", whose "+breaking[0]+" ends its quotes in nginx's configuration (CVE-2025-15566)")
+		}
+	}
+	if d, ok := o.Digest.(*ingressDigest); ok && d.configMaps > 0 && undecided == "" {
+		undecided = fmt.Sprintf("the operator's cache kept %d of the auth-proxy-set-headers annotations that name a ConfigMap of the Ingress's namespace, "+
+			"and left %d more unjudged (a tenant decides how many prefixes they write)", maxNamed, d.configMaps)
+	}
+	return found, undecided
+}
+
+// ownAuthHeaderRef reports whether the annotation k: v of an Ingress of namespace is an
+// auth-proxy-set-headers (any prefix) that names a ConfigMap of namespace, which
+// authHeaderInjections reads.
+func ownAuthHeaderRef(namespace, k, v string) bool {
+	if !prefixedKey(k, []string{nginxAuthProxySetHeaders}) {
+		return false
+	}
+	ns, _, ok := authHeaderConfigMap(namespace, v)
+	return ok && ns == namespace
+}
+
+// configMapQuoteBreaks is quoteBreakingHeaders of the ConfigMap o, read from the digest the
+// operator's cache kept of a large one (configMapDigest.QuoteBreaks), and false when o is no
+// ConfigMap the check can read.
+func configMapQuoteBreaks(o *engine.Object) ([]string, bool) {
+	if d, ok := o.Digest.(*configMapDigest); ok {
+		return d.QuoteBreaks, !d.unreadable
+	}
+	cm, ok := o.Obj.(*corev1.ConfigMap)
+	if !ok {
+		return nil, false
+	}
+	return quoteBreakingHeaders(cm.Data), true
 }
