@@ -49,13 +49,15 @@ func TestMain(m *testing.M) { testenv.Main(m, run) }
 func run(m *testing.M) (int, error) {
 	// The PolicyReport CRDs too: the profile writes every result, passes included, as
 	// PolicyReports, which is how the test sees the operator's passes. And the Gateway API's,
-	// whose Gateways and routes some inputs are.
+	// whose Gateways and routes some inputs are, and the stand-in of Kong's KongPlugin
+	// (controllers/testdata/kong), which testdata/kong's are.
 	gatewayAPI, err := testenv.GatewayAPICRDs()
 	if err != nil {
 		return 0, err
 	}
 	env, cfg, err := testenv.Start(func(e *envtest.Environment) {
-		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"), gatewayAPI)
+		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"), gatewayAPI,
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"))
 	})
 	if err != nil {
 		return 0, err
