@@ -1013,6 +1013,20 @@ func reduceSecretRefs(a map[string]string, namespace string, service bool, named
 // (developer.konghq.com/plugins/exit-transformer; Kong's sandboxing page for AI Gateway lists the
 // three as those whoever may create or edit can run code with). Until December 2026 no
 // KongPlugin was read.
+//
+// What a konghq.com/plugins annotation attaches is not judged, only the KongPlugins themselves.
+// The Kong Ingress Controller resolves each name it lists in the annotated object's namespace,
+// a KongPlugin of that name first, else a KongClusterPlugin (kongstate.go buildPlugins:
+// getKongPluginOrKongClusterPlugin(s, namespace, name)). A KongClusterPlugin is cluster-scoped,
+// written by those who may write cluster-scoped objects: a tenant who attaches one runs its
+// administrators' code on the tenant's own routes, services and consumers only, as they
+// published it to be (a KongPlugin of the same name in the tenant's namespace takes its place
+// there, and only there). From KIC 3.2 a name may be namespace:name, another namespace's
+// KongPlugin, which KIC attaches only where a ReferenceGrant in that namespace allows the
+// annotated kind from the tenant's ("no grant found to referenced \"n1:p1\" plugin in the
+// requested remote KongPlugin bind" otherwise; developer docs, kubernetes-ingress-controller/
+// plugins/cross-namespace): the grant is written by the owner of the plugin's namespace, not
+// by the tenant, and the plugin's code is that owner's, which this check judges where it is.
 var kongServerless = []string{"pre-function", "post-function", "exit-transformer"}
 
 // kongPluginRunsCode judges a KongPlugin: one of kongServerless that is not disabled fails,
