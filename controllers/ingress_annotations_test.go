@@ -108,10 +108,12 @@ func TestTenantIngressAnnotationsDoNotGrowTheCache(t *testing.T) {
 
 // TestNoIngressCarriesTheCachesCounts: the operator's cache counts, in annotations, the snippet
 // annotations and server aliases of an Ingress it left out, which the checks then count as
-// findings. The API server refuses those annotations' keys, so that a tenant cannot write a
+// findings, and the auth-proxy-set-headers references it left out, which leave the check
+// NotAssessed. The API server refuses those annotations' keys, so that a tenant cannot write a
 // count (nor, in scan, does a check read one: only the inventory turns them into a digest).
 func TestNoIngressCarriesTheCachesCounts(t *testing.T) {
-	for _, key := range []string{checks.IngressSnippetsOmittedAnnotation, checks.IngressAliasesOmittedAnnotation} {
+	for _, key := range []string{checks.IngressSnippetsOmittedAnnotation, checks.IngressAliasesOmittedAnnotation,
+		checks.IngressConfigMapsOmittedAnnotation} {
 		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "forged-count",
 			Annotations: map[string]string{key: "1"}},
 			Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: "forged.example.com"}}}}
