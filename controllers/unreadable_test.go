@@ -13,8 +13,9 @@ import (
 )
 
 // TestKindsUnreadableNamesOnlyWhatTheProfileReads: a cluster admin withholds ConfigMaps from
-// the operator (they may hold anything) and turns sec-configmap-credentials, the one check that
-// reads them, off in the profile. Nothing the profile judges rests on a ConfigMap, yet its
+// the operator (they may hold anything) and turns sec-configmap-credentials and
+// net-ingress-snippets, the checks that read them (the latter the ConfigMap an Ingress's
+// auth-proxy-set-headers names, since 9a40f95c), off in the profile. Nothing the profile judges rests on a ConfigMap, yet its
 // Ready condition read False, KindsUnreadable, "the checks that judge or read these kinds are
 // NotAssessed in every report: ConfigMap", for as long as the operator ran: an alarm that
 // never ends and means nothing, which an auditor learns to ignore. A profile that runs the
@@ -35,8 +36,12 @@ func TestKindsUnreadableNamesOnlyWhatTheProfileReads(t *testing.T) {
 		"a custom check of ConfigMaps": {profile: "configmaps-withheld-custom", checks: []v1alpha1.CheckOverride{{ID: "sec-configmap-credentials", Enabled: &off}},
 			custom: []v1alpha1.CustomCheck{{ID: "custom-configmaps-labelled", Title: "ConfigMaps are labelled", Kinds: []string{"ConfigMap"},
 				Expression: "has(object.metadata.labels)", Criteria: []v1alpha1.Criterion{"CC8.1"}}}, want: true},
-		"sec-configmap-credentials off": {profile: "configmaps-withheld-check-off", checks: []v1alpha1.CheckOverride{{ID: "sec-configmap-credentials", Enabled: &off}}},
-		"every check on":                {profile: "configmaps-withheld", want: true},
+		"sec-configmap-credentials and net-ingress-snippets off": {profile: "configmaps-withheld-check-off", checks: []v1alpha1.CheckOverride{
+			{ID: "sec-configmap-credentials", Enabled: &off}, {ID: "net-ingress-snippets", Enabled: &off}}},
+		// net-ingress-snippets reads the ConfigMaps that Ingresses' auth-proxy-set-headers name:
+		// its results rest on them, and the profile is told.
+		"net-ingress-snippets on": {profile: "configmaps-withheld-snippets-on", checks: []v1alpha1.CheckOverride{{ID: "sec-configmap-credentials", Enabled: &off}}, want: true},
+		"every check on":          {profile: "configmaps-withheld", want: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: tc.profile},
