@@ -295,3 +295,29 @@ func TestReducedAuthHeaderRefsAreBounded(t *testing.T) {
 		t.Errorf("a left-out reference to a ConfigMap that ends its quotes: %s, want NotAssessed", s)
 	}
 }
+
+// TestWithheldConfigMapsLeaveOnlyTheIngressesNamingOneNotAssessed: net-ingress-snippets reads
+// ConfigMaps (the one an Ingress's auth-proxy-set-headers names). On a cluster that withholds
+// ConfigMaps from the operator, an Ingress naming one is NotAssessed with the reason, and the
+// others keep their verdicts: a snippet still fails, a plain Ingress passes (ReadsLooked).
+func TestWithheldConfigMapsLeaveOnlyTheIngressesNamingOneNotAssessed(t *testing.T) {
+	ingress := func(name string, a map[string]string) *engine.Object {
+		return engine.NewObject(&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Annotations: a}},
+			"networking.k8s.io/v1", "Ingress")
+	}
+	inv := engine.NewInventory([]*engine.Object{
+		ingress("headers", map[string]string{"nginx.ingress.kubernetes.io/auth-proxy-set-headers": "auth-headers"}),
+		ingress("snippet", map[string]string{"nginx.ingress.kubernetes.io/server-snippet": "return 200;"}),
+		ingress("plain", nil)}, true)
+	inv.Unseen = map[string]engine.Unseen{"ConfigMap": {Namespaced: true, Reason: "its ServiceAccount may not list them"}}
+	ev := engine.Compile([]*engine.Check{netIngressSnippets}, nil).Evaluate(inv, nil, engine.Options{Now: fixtureNow, KeepPassing: true})
+	want := map[string]engine.Status{"headers": engine.StatusNotAssessed, "snippet": engine.StatusFail, "plain": engine.StatusPass}
+	for _, r := range ev.Results {
+		if r.Status != want[r.Object.Name] {
+			t.Errorf("%s is %s (%s), want %s", r.Object.Name, r.Status, r.Message, want[r.Object.Name])
+		}
+	}
+	if len(ev.Results) != 3 {
+		t.Errorf("%d results, want 3", len(ev.Results))
+	}
+}

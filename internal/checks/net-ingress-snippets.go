@@ -123,6 +123,9 @@ var netIngressSnippets = &engine.Check{
 	// The ConfigMaps an Ingress's auth-proxy-set-headers names, whose values ingress-nginx
 	// writes into its configuration (authHeaderInjections).
 	Reads: []string{"ConfigMap"},
+	// Only an Ingress whose auth-proxy-set-headers names one looks a ConfigMap up (ctx.Get):
+	// ConfigMaps withheld from the operator leave that Ingress NotAssessed, not every result.
+	ReadsLooked: true,
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "KongPlugin" {
 			kongPluginRunsCode(ctx, o)
@@ -1143,7 +1146,7 @@ func authHeaderInjections(ctx *engine.Context, o *engine.Object) (found []string
 			// such (secretRefsOf), whatever it holds.
 			continue
 		}
-		cm := ctx.Inventory.Get("ConfigMap", ns, name)
+		cm := ctx.Get("ConfigMap", ns, name)
 		if cm == nil {
 			if !ctx.Inventory.Complete && undecided == "" {
 				undecided = "names ConfigMap " + ns + "/" + name + " in " + k + ", which is not in the input: ingress-nginx writes its values into " +

@@ -48,6 +48,13 @@ type Check struct {
 	// Reads are the kinds the check reads besides its targets (NetworkPolicies for a coverage
 	// check, say). The operator watches targets and reads.
 	Reads []string
+	// ReadsLooked is set on a check that reads the kinds of Reads only by name, through
+	// Context.Get, for the object it judges, and only for some objects (net-ingress-snippets
+	// reads the ConfigMap an Ingress's auth-proxy-set-headers names): where the inventory does
+	// not hold one of those kinds (Inventory.Unseen), only the results of the objects it looked
+	// one up for are NotAssessed, rather than every result of the check. A check that lists a
+	// kind, or remembers what it read across objects (Memo), must not set it.
+	ReadsLooked bool
 	// Evaluate judges one target object (nil for TargetCluster) and reports every outcome
 	// through ctx: at least one result per object, one per container for container checks.
 	Evaluate func(ctx *Context, obj *Object)
@@ -108,6 +115,8 @@ type Context struct {
 	withheld []WithheldField
 	// now is Options.Now: the evaluation's time.
 	now time.Time
+	// looked are the kinds the check being run looked up through Get (Check.ReadsLooked).
+	looked []string
 	// note is appended to the failures of an object judged on its own although it names a
 	// controller: why the controller does not explain it.
 	note string
@@ -149,6 +158,14 @@ const CutShort = "judgement cut short: "
 // Now is the time of the evaluation (Options.Now), for checks whose evidence ages: the same in
 // every check of an evaluation, and the injected clock's in the operator.
 func (c *Context) Now() time.Time { return c.now }
+
+// Get is Inventory.Get, for a check that declares Check.ReadsLooked: it records the kind looked
+// up, so that a kind the inventory does not hold makes NotAssessed the results of this object
+// alone.
+func (c *Context) Get(kind, namespace, name string) *Object {
+	c.looked = append(c.looked, kind)
+	return c.Inventory.Get(kind, namespace, name)
+}
 
 // Pass records that the object (container "" ) or one of its containers satisfies the check.
 func (c *Context) Pass(container string) {

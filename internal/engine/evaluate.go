@@ -672,7 +672,7 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		default:
 		}
 	}
-	ctx.check, ctx.out, ctx.cut = c, out, false
+	ctx.check, ctx.out, ctx.cut, ctx.looked = c, out, false, ctx.looked[:0]
 	start := len(out)
 	func() {
 		defer func() {
@@ -697,7 +697,15 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		ctx.NotAssessed("", "the check reported no result")
 	}
 	out, ctx.out = ctx.out, nil
-	if why := ctx.Inventory.unseenReads(c); why != "" {
+	why := ""
+	switch {
+	case !c.ReadsLooked:
+		why = ctx.Inventory.unseenReads(c)
+	case len(ctx.looked) > 0 && len(ctx.Inventory.Unseen) > 0:
+		slices.Sort(ctx.looked)
+		why = unseenAmong(ctx.Inventory.Unseen, slices.Compact(ctx.looked), anyUnseen)
+	}
+	if why != "" {
 		for i := start; i < len(out); i++ {
 			if out[i].Status == StatusPass || out[i].Status == StatusFail {
 				out[i].Status, out[i].Message = StatusNotAssessed, Truncate(Printable(why))

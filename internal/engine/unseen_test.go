@@ -165,3 +165,51 @@ func TestAKindNoPlannedCheckReadsLeavesTheEvaluationComplete(t *testing.T) {
 		})
 	}
 }
+
+// TestAnUnseenKindLookedUpByNameLeavesOnlyThatObjectNotAssessed: a check that declares
+// ReadsLooked reads its Reads only by name (Context.Get), for some objects: where the operator
+// may not list that kind, the objects it looked one up for are NotAssessed with the reason, and
+// the others keep their Pass or Fail (net-ingress-snippets' snippet findings stay failures with
+// ConfigMaps withheld). A check that does not declare it stays NotAssessed on every object.
+func TestAnUnseenKindLookedUpByNameLeavesOnlyThatObjectNotAssessed(t *testing.T) {
+	const why = "its ServiceAccount may not list them"
+	service := func(name string, a map[string]string) *engine.Object {
+		return engine.NewObject(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Annotations: a}}, "v1", "Service")
+	}
+	for _, looked := range []bool{true, false} {
+		c := &engine.Check{
+			ID: "test-named-configmap", Title: "named", Severity: v1alpha1.SeverityHigh,
+			Criteria: []v1alpha1.Criterion{"CC6.1"}, Targets: []string{"Service"}, Reads: []string{"ConfigMap"}, ReadsLooked: looked,
+			Evaluate: func(ctx *engine.Context, o *engine.Object) {
+				if name, ok := o.Annotations()["configmap"]; ok && ctx.Get("ConfigMap", o.Namespace, name) == nil {
+					ctx.Pass("")
+					return
+				}
+				if o.Annotations()["bad"] != "" {
+					ctx.Fail("", "bad")
+					return
+				}
+				ctx.Pass("")
+			},
+		}
+		inv := engine.NewInventory([]*engine.Object{service("names", map[string]string{"configmap": "x"}),
+			service("bad", map[string]string{"bad": "yes"}), service("plain", nil)}, true)
+		inv.Unseen = map[string]engine.Unseen{"ConfigMap": {Namespaced: true, Reason: why}}
+		ev := engine.Compile([]*engine.Check{c}, nil).Evaluate(inv, nil, engine.Options{Now: now, KeepPassing: true})
+		want := map[string]engine.Status{"names": engine.StatusNotAssessed, "bad": engine.StatusFail, "plain": engine.StatusPass}
+		if !looked {
+			want = map[string]engine.Status{"names": engine.StatusNotAssessed, "bad": engine.StatusNotAssessed, "plain": engine.StatusNotAssessed}
+		}
+		for _, r := range resultsOf(ev, c.ID) {
+			if r.Status != want[r.Object.Name] {
+				t.Errorf("ReadsLooked %v: %s is %s (%s), want %s", looked, r.Object.Name, r.Status, r.Message, want[r.Object.Name])
+			}
+			if r.Status == engine.StatusNotAssessed && !strings.Contains(r.Message, why) {
+				t.Errorf("ReadsLooked %v: %s NotAssessed %q does not say why", looked, r.Object.Name, r.Message)
+			}
+		}
+		if n := len(resultsOf(ev, c.ID)); n != 3 {
+			t.Errorf("ReadsLooked %v: %d results, want 3", looked, n)
+		}
+	}
+}
