@@ -36,7 +36,8 @@ func tenantBlobAnnotations() map[string]string {
 // last-applied-configuration, which stays); the cache now keeps them whole up to 16 KiB, and
 // past that only the smallest within 4 KiB and a marker, so each object costs a few KiB whatever
 // its annotations. A custom check reading the annotations of such an object is NotAssessed,
-// naming them, never judged on what is left (it would pass where scan and the webhook fail);
+// naming them, never judged on what is left (it would pass where scan and the webhook fail),
+// and unread: listed among the findings, its criterion failing closed on it;
 // one reading those of an object kept whole is judged as before. (Before the fix: the custom
 // check failed Service big, and the cache held all 252 KiB of each object's annotations.)
 func TestTenantAnnotationsDoNotGrowTheCache(t *testing.T) {
@@ -70,8 +71,8 @@ func TestTenantAnnotationsDoNotGrowTheCache(t *testing.T) {
 			Kinds: []string{"Service"}, Criteria: []v1alpha1.Criterion{"PI1.1"}, Severity: v1alpha1.SeverityHigh,
 			Expression: "!has(object.metadata.annotations) || !('tenant.example.com/blob-63' in object.metadata.annotations)"}}
 	})
-	// A NotAssessed result is counted, not listed: Service small fails, big is undecided (before
-	// the fix both failed), none passes.
+	// Service small fails, big is NotAssessed and unread (listed: its author chose the size of
+	// its annotations; before the cache's trim both failed), none passes.
 	eventually(t, 30*time.Second, "custom-no-blob NotAssessed on big", func() error {
 		rep, err := getReport(ns, profile)
 		if err != nil {
@@ -80,8 +81,11 @@ func TestTenantAnnotationsDoNotGrowTheCache(t *testing.T) {
 		if f := finding(rep, "custom-no-blob", "small", ""); f == nil || f.Result != v1alpha1.ResultFail {
 			return fmt.Errorf("small, whose annotations the cache keeps: want a Fail finding, have %+v", f)
 		}
-		if f := finding(rep, "custom-no-blob", "big", ""); f != nil {
-			return fmt.Errorf("big: want it NotAssessed (not listed), have %+v", f)
+		if f := finding(rep, "custom-no-blob", "big", ""); f == nil || f.Result != v1alpha1.ResultNotAssessed || !strings.Contains(f.Message, "metadata.annotations") {
+			return fmt.Errorf("big: want it listed NotAssessed (unread), naming metadata.annotations, have %+v", f)
+		}
+		if c := criterionOf(rep, "PI1.1"); c == nil || c.Status != v1alpha1.CriterionFail || c.Unread != 1 || c.Failed != 1 {
+			return fmt.Errorf("PI1.1: want Fail with 1 failed and 1 unread, have %+v", c)
 		}
 		if s := rep.Status.Summary; s.Failing != 1 || s.NotAssessed != 1 || s.Passed != 0 {
 			return fmt.Errorf("want 1 failing, 1 not assessed, none passed; have %+v", s)

@@ -31,8 +31,9 @@ func argvDeployment(ns, name string, args []string) *appsv1.Deployment {
 // Deployments whose args are 1.4 MB of text on which every gitleaks rule runs (7 to 20 s an
 // evaluation each, read whole, at every evaluation of the namespace) are NotAssessed for
 // sec-literal-env-credentials (the operator reads command lines with gitleaks' rules within
-// checks' argvCredentialWork), their PolicyReport result a skip naming what was not read, never
-// Pass; and while the tenants keep changing them, a change in another namespace still reaches
+// checks' argvCredentialWork), never Pass: unread, listed among the findings, their criterion
+// failing closed (the report NonCompliant), their PolicyReport result an error naming what was
+// not read; and while the tenants keep changing them, a change in another namespace still reaches
 // its report.
 func TestCommandLinesPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 	ctx := context.Background()
@@ -66,6 +67,9 @@ func TestCommandLinesPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 			if s := rep.Status.Summary; s.NotAssessed != 2 || s.Failing != 0 || s.Passed != 0 {
 				return fmt.Errorf("want 2 not assessed, none failing or passed; have %+v", s)
 			}
+			if rep.Status.Result != v1alpha1.NonCompliant || len(rep.Status.Findings) != 2 {
+				return fmt.Errorf("want NonCompliant with the 2 unread findings, have %s, %+v", rep.Status.Result, rep.Status.Findings)
+			}
 			return nil
 		})
 	}
@@ -78,7 +82,7 @@ func TestCommandLinesPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 			if r.Policy != "sec-literal-env-credentials" {
 				continue
 			}
-			if r.Result != policyreport.StatusSkip || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
+			if r.Result != policyreport.StatusError || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
 				!strings.Contains(r.Message, "args[0]") || !strings.Contains(r.Message, "not read by gitleaks' rules") ||
 				!strings.Contains(r.Message, "1 MiB") {
 				return fmt.Errorf("result %+v", r)

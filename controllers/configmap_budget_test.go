@@ -48,8 +48,9 @@ func denseText(t *testing.T, size int) string {
 
 // TestConfigMapsPastWhatTheOperatorReadsAreNotAssessed (real API server): a ConfigMap whose
 // text would cost the operator's informer seconds to read for credentials (checks.DigestConfigMap
-// reads within a bound of work) is NotAssessed for sec-configmap-credentials, its PolicyReport
-// result a skip naming the key and why, never Pass; one with a credential in a key read first
+// reads within a bound of work) is NotAssessed for sec-configmap-credentials, unread: listed among
+// the findings (its criterion fails closed on it), its PolicyReport result an error naming the
+// key and why, never Pass; one with a credential in a key read first
 // still fails.
 func TestConfigMapsPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 	ctx := context.Background()
@@ -77,8 +78,8 @@ func TestConfigMapsPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 		if f := finding(rep, "sec-configmap-credentials", "first", ""); f == nil || f.Result != v1alpha1.ResultFail || !strings.Contains(f.Message, `"a-db.properties"`) {
 			return fmt.Errorf("first: want a Fail finding naming a-db.properties, have %+v", f)
 		}
-		if f := finding(rep, "sec-configmap-credentials", "hidden", ""); f != nil {
-			return fmt.Errorf("hidden: want it NotAssessed (not listed), have %+v", f)
+		if f := finding(rep, "sec-configmap-credentials", "hidden", ""); f == nil || f.Result != v1alpha1.ResultNotAssessed {
+			return fmt.Errorf("hidden: want it listed NotAssessed (unread), have %+v", f)
 		}
 		if s := rep.Status.Summary; s.Failing != 1 || s.NotAssessed != 1 || s.Passed != 0 {
 			return fmt.Errorf("want 1 failing, 1 not assessed, none passed; have %+v", s)
@@ -94,7 +95,7 @@ func TestConfigMapsPastWhatTheOperatorReadsAreNotAssessed(t *testing.T) {
 			if r.Policy != "sec-configmap-credentials" {
 				continue
 			}
-			if r.Result != policyreport.StatusSkip || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
+			if r.Result != policyreport.StatusError || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
 				!strings.Contains(r.Message, `"notes.txt" not read for credentials`) ||
 				!strings.Contains(r.Message, "informer cache reads a ConfigMap's keys only within a bound") {
 				return fmt.Errorf("result %+v", r)

@@ -168,8 +168,9 @@ func TestAStaleLastAppliedDoesNotKeepATenantsEnvWhole(t *testing.T) {
 // kind waiting); it now judges 32 KiB of them, and the report is NotAssessed for a workload
 // whose other values were not read, naming them and why, never Pass: the URL with a password
 // after 500 KiB of notes, which the whole Deployment fails, is not read, and the Deployment is
-// NotAssessed (a skip in its PolicyReport with that message), while a credential under a
-// credential-like name there still fails, as whole.
+// NotAssessed, unread: listed among the findings (its criterion fails closed on it) and an error
+// in its PolicyReport with that message, while a credential under a credential-like name there
+// still fails, as whole.
 func TestEnvValuesPastWhatTheOperatorJudgesAreNotAssessed(t *testing.T) {
 	ctx := context.Background()
 	const ns, profile = "env-budget", "envbudget"
@@ -197,8 +198,8 @@ func TestEnvValuesPastWhatTheOperatorJudgesAreNotAssessed(t *testing.T) {
 		if f := finding(rep, "sec-literal-env-credentials", "named", "app"); f == nil || f.Result != v1alpha1.ResultFail {
 			return fmt.Errorf("named: want a Fail finding, have %+v", f)
 		}
-		if f := finding(rep, "sec-literal-env-credentials", "hidden", "app"); f != nil {
-			return fmt.Errorf("hidden: want it NotAssessed (not listed), have %+v", f)
+		if f := finding(rep, "sec-literal-env-credentials", "hidden", "app"); f == nil || f.Result != v1alpha1.ResultNotAssessed {
+			return fmt.Errorf("hidden: want it listed NotAssessed (unread), have %+v", f)
 		}
 		if s := rep.Status.Summary; s.Failing != 1 || s.NotAssessed != 1 || s.Passed != 0 {
 			return fmt.Errorf("want 1 failing, 1 not assessed, none passed; have %+v", s)
@@ -214,7 +215,7 @@ func TestEnvValuesPastWhatTheOperatorJudgesAreNotAssessed(t *testing.T) {
 			if r.Policy != "sec-literal-env-credentials" {
 				continue
 			}
-			if r.Result != policyreport.StatusSkip || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
+			if r.Result != policyreport.StatusError || r.Properties[policyreport.PropertyReason] != policyreport.ReasonNotAssessed ||
 				!strings.Contains(r.Message, "env NOTES_04") || !strings.Contains(r.Message, "not read for literal credentials") ||
 				!strings.Contains(r.Message, "at most 32 KiB") {
 				return fmt.Errorf("result %+v", r)

@@ -85,8 +85,10 @@ type CriterionStatus struct {
 	// +optional
 	Title string `json:"title,omitempty"`
 
-	// status is Fail if any supporting check failed, Excepted if failures are all covered by
-	// exceptions, Pass if checks were assessed and passed, and NotAssessed otherwise.
+	// status is Fail if any supporting check failed or left a resource unread (unread: a
+	// criterion fails closed on what the operator did not read), Excepted if failures (and
+	// unread resources) are all covered by exceptions, Pass if checks were assessed and passed,
+	// and NotAssessed otherwise.
 	// +required
 	Status CriterionState `json:"status"`
 
@@ -102,13 +104,23 @@ type CriterionStatus struct {
 	UnassessedChecks int32 `json:"unassessedChecks,omitempty"`
 
 	// notAssessed is how many results of the checks counted in checks (those that assessed some
-	// resource) were NotAssessed: resources in scope the check could not decide (data it needs
-	// is missing, or past what the operator reads, which a namespace tenant can bring about by
-	// making a workload's command lines, env or a ConfigMap large and dense enough). The status
-	// rests on the resources that were decided: Pass with notAssessed above 0 means those
-	// resources were not shown to hold, and a failure hidden that way does not show as Fail.
+	// resource) were NotAssessed for data the operator lacks (no Trivy report, no registry
+	// access, a kind it cannot read), not counting those in unread. The status rests on the
+	// resources that were decided: Pass with notAssessed above 0 means those resources were not
+	// shown to hold.
 	// +optional
 	NotAssessed int32 `json:"notAssessed,omitempty"`
+
+	// unread is how many results supporting this criterion were NotAssessed because the
+	// resource holds more than the operator reads of it (a workload's long env values or
+	// command lines past what gitleaks' rules read, a large ConfigMap's keys past the cache's
+	// bound, a field the cache trimmed that a custom check reads), which a namespace tenant can
+	// bring about on purpose to keep a failure from being read, and no exception waives. The
+	// criterion fails closed on them: status is Fail while unread is above 0, and each is
+	// listed among the findings (result NotAssessed, naming what was not read). failed does
+	// not count them; excepted counts those an exception waives.
+	// +optional
+	Unread int32 `json:"unread,omitempty"`
 
 	// failed is how many failing findings (without an exception) support this criterion.
 	// +optional
@@ -155,7 +167,10 @@ type Finding struct {
 
 	// result is Fail, or Excepted when an active exception covers the finding, or NotAssessed
 	// for a check the resource itself left undecided (a custom check's expression it stopped or
-	// broke, with the reason in message), which counts as failing as a Fail does.
+	// broke, with the reason in message), which counts as failing as a Fail does, or that the
+	// resource holds more of than the operator reads (the message names what was not read),
+	// which the criterion counts in unread and fails closed on. exception is set on a
+	// NotAssessed finding an active exception waives.
 	// +required
 	Result CheckResult `json:"result"`
 

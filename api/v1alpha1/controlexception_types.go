@@ -218,7 +218,8 @@ type ControlExceptionStatus struct {
 
 	// undecidedFindings is how many of matchedFindings are results their objects left
 	// undecided (NotAssessed, with the reason: a custom check's expression that failed or was
-	// stopped on the object, a check that crashed on it), which the exception waives as it
+	// stopped on the object, a check that crashed on it, or content past what the operator
+	// reads of the object, its criterion's unread), which the exception waives as it
 	// would their failures. Never judged to pass or fail, they count as excepted in the reports,
 	// as waived failures do; renewing the exception accepts them unjudged. 0 when every finding
 	// it covers is a failure.

@@ -58,6 +58,16 @@ func eachContainerExcept(ctx *engine.Context, o *engine.Object, skip, judge func
 // eachContainerJudged is eachContainerExcept for checks that cannot always tell: judge returns
 // why the container fails, or why it cannot be told (NotAssessed), or neither (Pass).
 func eachContainerJudged(ctx *engine.Context, o *engine.Object, skip func(c engine.Container) string, judge func(c engine.Container) (fail, undecided string)) {
+	eachContainerRead(ctx, o, skip, func(c engine.Container) (string, string, bool) {
+		fail, undecided := judge(c)
+		return fail, undecided, false
+	})
+}
+
+// eachContainerRead is eachContainerJudged for a check that may not read all of a container:
+// unread says that undecided names what the operator did not read of it, a bound its author
+// can reach (engine.Context.Unread), rather than data it lacks.
+func eachContainerRead(ctx *engine.Context, o *engine.Object, skip func(c engine.Container) string, judge func(c engine.Container) (fail, undecided string, unread bool)) {
 	for _, c := range o.Workload.Containers() {
 		if skip != nil {
 			if reason := skip(c); reason != "" {
@@ -65,9 +75,11 @@ func eachContainerJudged(ctx *engine.Context, o *engine.Object, skip func(c engi
 				continue
 			}
 		}
-		switch fail, undecided := judge(c); {
+		switch fail, undecided, unread := judge(c); {
 		case fail != "":
 			ctx.Fail(c.Name, "%s", fail)
+		case undecided != "" && unread:
+			ctx.Unread(c.Name, undecided)
 		case undecided != "":
 			ctx.NotAssessed(c.Name, undecided)
 		default:

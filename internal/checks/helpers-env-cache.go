@@ -623,7 +623,7 @@ func CachedEnvValues(annotations map[string]string, kind string) (any, []engine.
 	why := fmt.Sprintf("the operator does not keep a workload's env values over %d KiB (its informer cache keeps of the longer values what the built-in checks read)", envKeptWhole>>10)
 	var out []engine.WithheldField
 	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
-		out = append(out, engine.WithheldField{Kind: kind, Path: append(slices.Clone(spec), list), Why: why, PodSpecPath: []string{list}})
+		out = append(out, engine.WithheldField{Kind: kind, Path: append(slices.Clone(spec), list), Why: why, PodSpecPath: []string{list}, Unread: true})
 	}
 	return d, out
 }

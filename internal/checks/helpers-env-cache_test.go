@@ -840,6 +840,9 @@ func TestEnvValuesPastTheJudgedBudgetAreNotAssessed(t *testing.T) {
 						if !strings.Contains(g.Message, "env "+tc.unjudged) || !strings.Contains(g.Message, "not read for literal credentials") || !strings.Contains(g.Message, "32 KiB") {
 							t.Errorf("the NotAssessed message %q does not name %s, nor why", g.Message, tc.unjudged)
 						}
+						if !g.Unread || wr.Unread {
+							t.Errorf("unread %v reduced, %v whole: want it unread (fails closed in the reports) reduced only", g.Unread, wr.Unread)
+						}
 						continue
 					}
 				}
@@ -1060,6 +1063,9 @@ func TestCommandLinesPastTheArgvWorkAreNotAssessed(t *testing.T) {
 					if tc.want == engine.StatusNotAssessed {
 						if !strings.Contains(g.Message, tc.unread) || !strings.Contains(g.Message, "not read by gitleaks' rules") || !strings.Contains(g.Message, "1 MiB") {
 							t.Errorf("the NotAssessed message %q does not name %s, nor why", g.Message, tc.unread)
+						}
+						if !g.Unread || wr.Unread {
+							t.Errorf("unread %v in the operator, %v in scan: want it unread (fails closed in the reports) in the operator only", g.Unread, wr.Unread)
 						}
 						continue
 					}

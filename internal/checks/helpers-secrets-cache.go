@@ -415,11 +415,11 @@ func CachedConfigMap(cm *corev1.ConfigMap, apiVersion string) *engine.Object {
 		why = fmt.Sprintf("the operator does not keep a ConfigMap's data that would cost the credential rules over %d units of work at each evaluation (%s)", configMapDenseWork, keptWholeWhy)
 	}
 	o.Withheld = []engine.WithheldField{
-		{Kind: "ConfigMap", Path: []string{"data"}, Why: why},
-		{Kind: "ConfigMap", Path: []string{"binaryData"}, Why: why},
+		{Kind: "ConfigMap", Path: []string{"data"}, Why: why, Unread: true},
+		{Kind: "ConfigMap", Path: []string{"binaryData"}, Why: why, Unread: true},
 	}
 	if d.AnnotationsWithheld || d.unreadable {
-		o.Withheld = append(o.Withheld, engine.WithheldField{Kind: "ConfigMap", Path: []string{"metadata", "annotations"}, Why: why})
+		o.Withheld = append(o.Withheld, engine.WithheldField{Kind: "ConfigMap", Path: []string{"metadata", "annotations"}, Why: why, Unread: true})
 	}
 	return o
 }

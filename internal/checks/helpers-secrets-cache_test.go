@@ -469,6 +469,9 @@ func TestConfigMapsPastTheCredentialWorkAreNotAssessed(t *testing.T) {
 			if tc.want == engine.StatusNotAssessed && !strings.Contains(r.Message, "informer cache reads a ConfigMap's keys only within") {
 				t.Errorf("the message does not say why: %s", r.Message)
 			}
+			if r.Unread != (tc.want == engine.StatusNotAssessed) {
+				t.Errorf("unread %v: want a result NotAssessed past the cache's bound unread (it fails closed in the reports), no other", r.Unread)
+			}
 		})
 	}
 }

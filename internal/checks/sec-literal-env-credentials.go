@@ -157,7 +157,7 @@ var secLiteralEnvCredentials = &engine.Check{
 				applied[a.Container] = a
 			}
 		}
-		eachContainerJudged(ctx, o, nil, func(c engine.Container) (string, string) {
+		eachContainerRead(ctx, o, nil, func(c engine.Container) (string, string, bool) {
 			x.over = false
 			if ax != nil {
 				ax.over = false
@@ -178,7 +178,7 @@ var secLiteralEnvCredentials = &engine.Check{
 			for i, e := range c.Env {
 				if ctx.Stopped() {
 					// Cut short (engine.Context.Stopped): what this says is dropped.
-					return "", ""
+					return "", "", false
 				}
 				if why, ok := envStandInOf(o, c.Name, i); ok {
 					// The operator's cache judged the value, which nothing else in the
@@ -263,14 +263,16 @@ var secLiteralEnvCredentials = &engine.Check{
 					unread = append(unread, argvUnread(argv))
 				}
 				if len(unread) > 0 {
-					return "", strings.Join(unread, "; ")
+					// Bounds on what the workload's author wrote (the operator's only):
+					// unread, which fails closed in the reports.
+					return "", strings.Join(unread, "; "), true
 				}
 				if why := ax.undecided(); why != "" && x.undecided() == "" {
-					return "", "in kubectl's last-applied-configuration annotation, " + why
+					return "", "in kubectl's last-applied-configuration annotation, " + why, false
 				}
-				return "", x.undecided()
+				return "", x.undecided(), false
 			}
-			return "literal credentials in " + strings.Join(parts, "; "), ""
+			return "literal credentials in " + strings.Join(parts, "; "), "", false
 		})
 		// A container kubectl edit took out of the pod template is still in the annotation.
 		var gone, unread, unreadArgv []string
@@ -305,7 +307,9 @@ var secLiteralEnvCredentials = &engine.Check{
 			ctx.NotAssessed("", fmt.Sprintf("containers %s, no longer in the pod template, are in kubectl's last-applied-configuration annotation: %s",
 				few(unread, ", "), ax.undecided()))
 		case len(unreadArgv) > 0:
-			ctx.NotAssessed("", argvUnread(unreadArgv))
+			// Past the bound of gitleaks' work on the workload's command lines (the operator's
+			// only): unread.
+			ctx.Unread("", argvUnread(unreadArgv))
 		}
 	},
 }

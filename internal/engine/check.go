@@ -191,6 +191,14 @@ func (c *Context) NotAssessed(container, reason string) {
 	c.record(container, StatusNotAssessed, reason)
 }
 
+// Unread records that the check could not decide because the object holds more than the
+// operator reads of it, a bound its author can reach (Result.Unread), and what was not read.
+// Never for data the operator lacks: that is NotAssessed.
+func (c *Context) Unread(container, reason string) {
+	c.record(container, StatusNotAssessed, reason)
+	c.out[len(c.out)-1].Unread = true
+}
+
 // record is where every result is made: its message is shown printable (Printable) and
 // bounded here, whatever the check wrote.
 func (c *Context) record(container string, s Status, msg string) {

@@ -70,9 +70,15 @@ const InternalError = "internal error in check "
 // own making: the reports show it NotAssessed, with the reason, and the admission webhook and
 // scan's --fail-on count it as a failure, as Kubernetes refuses a request whose validation
 // expression cannot be evaluated (a ValidatingAdmissionPolicy's failurePolicy defaults to Fail).
+//
+// A result NotAssessed because its object holds more than the operator reads of it (Unread) is
+// one its object decided too: its author chose to write that much.
 func (r *Result) FailedOnObject() bool {
 	if r.Status != StatusNotAssessed || r.Check == nil {
 		return false
+	}
+	if r.Unread {
+		return true
 	}
 	if strings.HasPrefix(r.Message, InternalError) {
 		return true
@@ -237,9 +243,9 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		}
 		inPodSpec = append(inPodSpec, w.PodSpecPath)
 		// Named so in the message of an expression that reads it through podSpec.
-		withheld = append(withheld, WithheldField{Kind: w.Kind, Path: w.PodSpecPath, Why: w.Why})
+		withheld = append(withheld, WithheldField{Kind: w.Kind, Path: w.PodSpecPath, Why: w.Why, Unread: w.Unread})
 		if templateAsPod {
-			withheld = append(withheld, WithheldField{Kind: w.Kind, Path: append([]string{"spec"}, w.PodSpecPath...), Why: w.Why})
+			withheld = append(withheld, WithheldField{Kind: w.Kind, Path: append([]string{"spec"}, w.PodSpecPath...), Why: w.Why, Unread: w.Unread})
 		}
 	}
 	if len(withheld) > 0 {
@@ -288,7 +294,14 @@ func runCustom(ctx *Context, obj *Object, programs *customPrograms, message stri
 		return
 	}
 	if unknown, ok := out.(*types.Unknown); ok {
-		ctx.NotAssessed("", "cannot be decided: "+readsWithheld(unknown, withheld))
+		msg, unread := readsWithheld(unknown, withheld)
+		if unread {
+			// A field the object held more of than the operator reads: unread, which fails
+			// closed in the reports (the object's author chose its size).
+			ctx.Unread("", "cannot be decided: "+msg)
+			return
+		}
+		ctx.NotAssessed("", "cannot be decided: "+msg)
 		return
 	}
 	if out.Type() != types.BoolType {
@@ -402,6 +415,11 @@ type WithheldField struct {
 	// of the object), its path from the pod spec: a custom check reads it through the podSpec
 	// variable too, and a check of Pods, which judges the Pod a template makes, at spec.
 	PodSpecPath []string
+	// Unread marks a field the object lacks because it held more than the operator reads (a
+	// ConfigMap's data, an object's annotations or a workload's env values past what its cache
+	// keeps: a size the object's author chose), not one the operator never keeps: a custom
+	// check that reads it is unread (Result.Unread), and fails closed in the reports.
+	Unread bool
 }
 
 // withheldOf are the fields of withheld that objects of kind lack and an expression that reads
@@ -504,7 +522,7 @@ func overlapsPath(a, b []string) bool {
 // readsWithheld says which withheld fields an expression that gave unknown read, and why they
 // are missing: "the expression reads object.metadata.managedFields, which the operator's cache
 // does not keep".
-func readsWithheld(unknown *types.Unknown, withheld []WithheldField) string {
+func readsWithheld(unknown *types.Unknown, withheld []WithheldField) (msg string, unread bool) {
 	var read, why []string
 	for _, id := range unknown.IDs() {
 		trails, _ := unknown.GetAttributeTrails(id)
@@ -513,20 +531,24 @@ func readsWithheld(unknown *types.Unknown, withheld []WithheldField) string {
 				read = append(read, s)
 			}
 			for _, w := range withheld {
-				if overlaps(t.QualifierPath(), w.Path) && !slices.Contains(why, w.Why) {
+				if !overlaps(t.QualifierPath(), w.Path) {
+					continue
+				}
+				unread = unread || w.Unread
+				if !slices.Contains(why, w.Why) {
 					why = append(why, w.Why)
 				}
 			}
 		}
 	}
 	if len(read) == 0 {
-		return "the expression reads a field this evaluation does not have"
+		return "the expression reads a field this evaluation does not have", false
 	}
-	msg := "the expression reads " + strings.Join(read, ", ")
+	msg = "the expression reads " + strings.Join(read, ", ")
 	if len(why) > 0 {
 		msg += ", which " + strings.Join(why, "; ")
 	}
-	return msg
+	return msg, unread
 }
 
 // overlaps reports whether the qualifiers of an attribute and a withheld field's path name
@@ -604,10 +626,10 @@ func madeBy(owner, o *Object) *Object {
 	for _, w := range owner.Withheld {
 		switch {
 		case w.PodSpecPath != nil:
-			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: append(slices.Clone(prefix), w.PodSpecPath...), Why: w.Why, PodSpecPath: w.PodSpecPath})
+			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: append(slices.Clone(prefix), w.PodSpecPath...), Why: w.Why, PodSpecPath: w.PodSpecPath, Unread: w.Unread})
 		case o.Kind == "ReplicaSet":
 			// Its metadata is the Deployment's (its annotations).
-			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: w.Path, Why: w.Why})
+			m.Withheld = append(m.Withheld, WithheldField{Kind: o.Kind, Path: w.Path, Why: w.Why, Unread: w.Unread})
 		}
 	}
 	return m

@@ -103,6 +103,15 @@ type Result struct {
 	// its object decided (FailedOnObject), the one that would waive it were it a failure
 	// (Evaluation.Waived).
 	Exception *ExceptionOutcome
+	// Unread marks a NotAssessed result that is NotAssessed because the object holds more than
+	// the operator reads of it (a bound on what the object's author writes: a workload's long
+	// env values or command lines past what gitleaks' rules read in the operator, a digested
+	// ConfigMap's keys past the cache's bound, a field the cache trimmed that a custom check
+	// reads), never for data the operator lacks (no Trivy report, no registry access, a kind it
+	// cannot read). Its object decided it (FailedOnObject): the reports list it among the
+	// findings, its criterion fails closed on it (CriterionStatus.Unread) unless an exception
+	// waives it, and the score does not count its check as held. Context.Unread sets it.
+	Unread bool
 }
 
 // Namespace is the namespace a result belongs to: the object's, a Namespace's own name, or ""
@@ -756,6 +765,15 @@ func (b *builder) commit(r *Result, sum *Summary) {
 	}
 	t := &sum.tallies[r.Check.index]
 	switch {
+	case r.Unread && r.Status == StatusNotAssessed && r.Exception == nil:
+		// Undecided because the object holds more than the operator reads of it (a bound its
+		// author can reach on purpose, padding a literal credential out of what is read): its
+		// result stays NotAssessed, naming what was not read, and its criterion fails closed on
+		// it (CriterionStatus.Unread), apart from the failures it counts. Counted as undecided,
+		// the padded workload left CC6.1 Pass and its namespace Compliant.
+		t.unread++
+		sum.Unread++
+		sum.NotAssessed++
 	case r.FailedOnObject() && r.Exception != nil:
 		// Undecided by its object, and waived as its failure would be: excepted, as the
 		// admission webhook admits it and scan's gate passes it.

@@ -19,9 +19,10 @@ import (
 //	                  / Σ weight(check) over assessed checks)
 //
 // where a check is assessed when it passed, failed or was excepted on at least one resource,
-// an excepted failure holds (the risk is accepted and visible), and the weights are Critical
-// 10, High 5, Medium 2 and Low 1. NotApplicable and NotAssessed results do not count; with
-// nothing assessed there is no score.
+// or left one unread (Result.Unread, without an exception), an excepted failure holds (the risk
+// is accepted and visible), a check with an unread result does not hold (it fails closed), and
+// the weights are Critical 10, High 5, Medium 2 and Low 1. NotApplicable and other NotAssessed
+// results do not count; with nothing assessed there is no score.
 type Summary struct {
 	// Namespace is the namespace summarised; "" for cluster-scoped objects or a merge.
 	Namespace string
@@ -37,6 +38,9 @@ type Summary struct {
 	FailedCriteria int
 	// Failing, Excepted, Passed, NotAssessed and NotApplicable count results.
 	Failing, Excepted, Passed, NotAssessed, NotApplicable int
+	// Unread counts those of the NotAssessed results that their object left unread
+	// (Result.Unread) and no exception waives: each makes its criterion Fail.
+	Unread int
 	// FailingBySeverity counts failing results by severity.
 	FailingBySeverity map[v1alpha1.Severity]int
 	// Findings are the failing and excepted results, most severe first, failures before
@@ -50,9 +54,11 @@ type Summary struct {
 	tallies []checkTally // by PlannedCheck.index
 }
 
-type checkTally struct{ pass, fail, excepted, notAssessed int }
+type checkTally struct{ pass, fail, excepted, notAssessed, unread int }
 
-func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted > 0 }
+// assessed: the check decided at least one resource, or failed closed on one it did not read
+// (Result.Unread).
+func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted+t.unread > 0 }
 
 // unassessed: the check had resources to judge but assessed none of them (every result NotAssessed).
 func (t checkTally) unassessed() bool { return !t.assessed() && t.notAssessed > 0 }
@@ -81,9 +87,11 @@ func (s *Summary) finish(p *Plan) {
 			}
 			cs.Failed += int32(t.fail)
 			cs.Excepted += int32(t.excepted)
+			cs.Unread += int32(t.unread)
 		}
 		switch {
-		case cs.Failed > 0:
+		case cs.Failed > 0 || cs.Unread > 0:
+			// Fails closed on what the operator did not read of a resource (Result.Unread).
 			cs.Status = v1alpha1.CriterionFail
 			s.FailedCriteria++
 		case cs.Excepted > 0:
@@ -105,7 +113,7 @@ func (s *Summary) finish(p *Plan) {
 		}
 		w := severityWeight(c.Severity)
 		total += w
-		if t.fail == 0 {
+		if t.fail == 0 && t.unread == 0 {
 			held += w
 		}
 	}
@@ -324,6 +332,7 @@ func (p *Plan) Merge(summaries ...*Summary) *Summary {
 		m.Passed += s.Passed
 		m.NotAssessed += s.NotAssessed
 		m.NotApplicable += s.NotApplicable
+		m.Unread += s.Unread
 		for sev, n := range s.FailingBySeverity {
 			m.FailingBySeverity[sev] += n
 		}
@@ -332,6 +341,7 @@ func (p *Plan) Merge(summaries ...*Summary) *Summary {
 			m.tallies[i].fail += t.fail
 			m.tallies[i].excepted += t.excepted
 			m.tallies[i].notAssessed += t.notAssessed
+			m.tallies[i].unread += t.unread
 		}
 	}
 	m.finish(p)

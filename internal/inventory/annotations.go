@@ -103,7 +103,7 @@ func CachedObject(obj client.Object, apiVersion, kind string) *engine.Object {
 		delete(a, AnnotationsWithheldAnnotation)
 		// An Ingress the cache kept the first snippet annotations of counts the others.
 		digest = checks.CachedIngressDigest(a)
-		withheld = append(withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"},
+		withheld = append(withheld, engine.WithheldField{Kind: kind, Path: []string{"metadata", "annotations"}, Unread: true,
 			Why: fmt.Sprintf("the operator does not keep an object's annotations over %d KiB (its informer cache left out %s)", annotationsKeptWhole>>10, why)})
 	}
 	if reduced {
