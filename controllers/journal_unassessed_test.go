@@ -16,9 +16,10 @@ import (
 // Deployment fails sec-literal-env-credentials (a GitHub token in its args) hides the token
 // inside an argument of text dense with gitleaks' keywords, past the work the operator spends on
 // a workload's command lines: the check is NotAssessed for the container, and the token is still
-// there. The journal closes the finding, but not as resolved: the evidence pack counts only a
-// resolved closing as a remediation (and its time in the time to remediate), and nothing was
-// remediated.
+// there. The journal closed the finding (not-assessed, since the evidence pack counts a resolved
+// closing as a remediation); the result is now unread, which the report lists among the
+// findings and its criterion fails closed on: the finding stays open, and the attestation after
+// it counts the resource NotAssessed.
 func TestAFindingLeftNotAssessedIsNotJournaledAsResolved(t *testing.T) {
 	ctx := context.Background()
 	const profile, ns = "jna", "jna-a"
@@ -35,7 +36,7 @@ func TestAFindingLeftNotAssessedIsNotJournaledAsResolved(t *testing.T) {
 	updateDeployment(t, ns, "web", func(d *appsv1.Deployment) {
 		d.Spec.Template.Spec.Containers[0].Args = []string{"serve", dense + " " + token}
 	})
-	eventually(t, 30*time.Second, "web NotAssessed", func() error {
+	eventually(t, 30*time.Second, "web NotAssessed, unread, listed", func() error {
 		rep, err := getReport(ns, profile)
 		if err != nil {
 			return err
@@ -43,12 +44,31 @@ func TestAFindingLeftNotAssessedIsNotJournaledAsResolved(t *testing.T) {
 		if s := rep.Status.Summary; s.NotAssessed != 1 || s.Failing != 0 {
 			return fmt.Errorf("want 1 not assessed, none failing; have %+v", s)
 		}
+		if f := finding(rep, "sec-literal-env-credentials", "web", "app"); f == nil || f.Result != v1alpha1.ResultNotAssessed || rep.Status.Result != v1alpha1.NonCompliant {
+			return fmt.Errorf("want web's unread finding listed and the report NonCompliant, have %+v, %s", f, rep.Status.Result)
+		}
 		return nil
 	})
-	recs := waitForRecords(t, "the finding closed", inScope, "finding.closed sec-literal-env-credentials web/app")
-	for _, r := range recs {
-		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseNotAssessed {
-			t.Errorf("a finding the check can no longer decide, its token still in the args, closed %q, want %q: the evidence pack counts a resolved one remediated", r.Finding.CloseReason, journal.CloseNotAssessed)
+	attested := func() []journal.Record {
+		return journalRecords(t, func(r *journal.Record) bool { return inScope(r) && r.Type == journal.Attestation })
+	}
+	before := len(attested())
+	resyncAndWait(t, attestationInterval, profile)
+	eventually(t, 20*time.Second, "an attestation after the change", func() error {
+		if n := len(attested()); n <= before {
+			return fmt.Errorf("%d attestations, as before", n)
+		}
+		return nil
+	})
+	for _, r := range journalRecords(t, inScope) {
+		if r.Type == journal.FindingClosed {
+			t.Errorf("the finding closed %q: its token is still in the args, past what the operator reads, and the report lists it", r.Finding.CloseReason)
+		}
+	}
+	as := attested()
+	for _, c := range as[len(as)-1].Attestation.Checks {
+		if c.Check == "sec-literal-env-credentials" && (c.NotAssessed != 1 || c.Failed != 0) {
+			t.Errorf("the attestation's population of sec-literal-env-credentials is %+v; want web NotAssessed", c)
 		}
 	}
 }
@@ -108,8 +128,8 @@ func TestAnAttestationCountsWhatItsCheckLeftNotAssessed(t *testing.T) {
 
 // TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved: the same, but the tenant
 // renames the container in the change that hides the token: the finding on container app
-// closes, and the check's result on the Deployment (now container worker) is NotAssessed, so
-// nothing says it was remediated either.
+// closes, moved (not resolved), and the check's unread result on the Deployment's container
+// worker opens one in the same evaluation.
 func TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved(t *testing.T) {
 	ctx := context.Background()
 	const profile, ns = "jnc", "jnc-a"
@@ -127,10 +147,13 @@ func TestAFindingLeftNotAssessedUnderAnotherContainerNameIsNotResolved(t *testin
 		c := &d.Spec.Template.Spec.Containers[0]
 		c.Name, c.Args = "worker", []string{"serve", dense + " " + token}
 	})
-	recs := waitForRecords(t, "the finding closed", inScope, "finding.closed sec-literal-env-credentials web/app")
+	// The check's result on container worker is unread, a finding opened in the same
+	// evaluation: the failure moved with the container.
+	recs := waitForRecords(t, "the finding closed", inScope, "finding.closed sec-literal-env-credentials web/app",
+		"finding.opened sec-literal-env-credentials web/worker")
 	for _, r := range recs {
-		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseNotAssessed {
-			t.Errorf("the finding closed %q, want %q: its token is in container worker, which the check left NotAssessed", r.Finding.CloseReason, journal.CloseNotAssessed)
+		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseMoved {
+			t.Errorf("the finding closed %q, want %q: its token is in container worker, whose unread result the report lists", r.Finding.CloseReason, journal.CloseMoved)
 		}
 	}
 }

@@ -39,11 +39,12 @@ func (s *Summary) Population(c *PlannedCheck) []string {
 }
 
 // CheckCounts are how many results of check c were passes, failures, excepted failures and
-// NotAssessed.
+// NotAssessed (those unread, Result.Unread, among them: not tested, whatever their criterion
+// makes of them).
 func (s *Summary) CheckCounts(c *PlannedCheck) (pass, fail, excepted, notAssessed int) {
 	if c.index >= len(s.tallies) {
 		return 0, 0, 0, 0
 	}
 	t := s.tallies[c.index]
-	return t.pass, t.fail, t.excepted, t.notAssessed
+	return t.pass, t.fail, t.excepted, t.notAssessed + t.unread
 }

@@ -75,6 +75,12 @@ func TestACriterionFailsClosedOnWhatWasNotRead(t *testing.T) {
 					t.Errorf("finding %+v on %s, want web's unread result naming metadata.annotations", r, r.Object.Name)
 				}
 			}
+			// The journal's attestation counts an unread resource among those not tested.
+			for _, c := range ev.Plan.Checks {
+				if _, fail, _, notAssessed := s.CheckCounts(c); c.ID == "custom-owner" && (notAssessed != int(tc.want.NotAssessed+tc.want.Unread) || fail != 0) {
+					t.Errorf("custom-owner's counts: %d NotAssessed, %d failed; want %d, 0", notAssessed, fail, tc.want.NotAssessed+tc.want.Unread)
+				}
+			}
 			// The cluster-wide roll-up fails closed as the namespace's does.
 			if m := ev.Plan.Merge(s); criterion(m, "C1.1").Status != tc.criterion || m.State != tc.state {
 				t.Errorf("merged: C1.1 %+v, state %s; want %s, %s", criterion(m, "C1.1"), m.State, tc.criterion, tc.state)
