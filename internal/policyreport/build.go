@@ -37,7 +37,8 @@ const (
 	// (a skip with ReasonNotAssessed, which the admission webhook admits).
 	PropertyException = "exception"
 	// PropertyReason says why a result is skip: ReasonExcepted or ReasonNotAssessed (also on an
-	// error result, a custom check its object stopped or broke: engine.Result.FailedOnObject).
+	// error result, a custom check its object stopped or broke, or content past what the
+	// operator reads of it: engine.Result.FailedOnObject).
 	PropertyReason = "reason"
 )
 
@@ -236,7 +237,12 @@ func newResult(r *engine.Result, waiver *engine.ExceptionOutcome, profile string
 			// A custom check's expression the object stopped or broke, or a check that panicked
 			// on it: no verdict the check lacked data for, but one the object kept from being made, which the admission
 			// webhook refuses. error is the result of a policy that could not be evaluated on
-			// the resource (Kyverno's for a rule whose evaluation failed).
+			// the resource (Kyverno's for a rule whose evaluation failed). So is a result
+			// unread (engine.Result.Unread: the object holds more than the operator reads, which
+			// its author chose), whose criterion fails closed on it: the policy report API's
+			// error ("the policy could not be evaluated"), not fail ("the requirements are not
+			// met": no failure was seen) nor skip ("not selected based on user inputs or
+			// applicability": a neutral result Policy Reporter does not count as a problem).
 			res.Result = StatusError
 		}
 	}
