@@ -428,8 +428,9 @@ type ComplianceProfileStatus struct {
 	// +listType=atomic
 	ClusterFindings []Finding `json:"clusterFindings,omitempty"`
 
-	// clusterFindingsTotal is how many findings there are on cluster-scoped objects, failing
-	// and excepted (clusterFindings lists both).
+	// clusterFindingsTotal is how many findings there are on cluster-scoped objects, failing,
+	// excepted and unread (NotAssessed on an object larger than the operator reads, which its
+	// criterion fails closed on; clusterFindings lists all three).
 	// +optional
 	ClusterFindingsTotal int32 `json:"clusterFindingsTotal"`
 

@@ -346,7 +346,8 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		}
 		st.ClusterFindings = Findings(in.Cluster.Findings, in.Plan.MaxFindings, firstSeenFrom(in.FirstSeen, prev), in.Now)
 		// The operator keeps only the findings listed (controllers' state): the total is counted.
-		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted)
+		// Unread results are listed too (engine.Result.Unread), and counted apart from failing.
+		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted + in.Cluster.Unread)
 		st.ClusterFindingsFailing, st.ClusterFindingsExcepted = int32(in.Cluster.Failing), int32(in.Cluster.Excepted)
 	}
 	st.ClusterExceptions, st.ClusterExceptionsTotal = in.ClusterExceptions, in.ClusterExceptionsTotal
