@@ -18,8 +18,9 @@ import (
 // NotAssessed there (never Pass), but it passed on the tenant's other Deployment, so CC6.1 read
 // Pass, score 100, with nothing on the criterion saying that a resource was not decided: the
 // failure scan reports on the same object was gone from the report. The criterion now counts
-// those results (notAssessed) and names their checks (UndecidedChecks, which the journal records
-// with the criterion's state and the evidence pack's criteria.csv shows).
+// those results (unread, since what was not read is the tenant's own text) and fails closed on
+// them, and names their checks (UndecidedChecks, which the journal records with the criterion's
+// state and the evidence pack's criteria.csv shows).
 func TestACriterionSaysWhatATenantLeftUndecided(t *testing.T) {
 	const token = "ghp_4rX9kQ2mZ7vT1sL8nB3cW6yH0jD5fG2aE9uP"
 	dense := keywordDense(gitleaksKeywords(t), 3, 40000)
@@ -60,8 +61,8 @@ func TestACriterionSaysWhatATenantLeftUndecided(t *testing.T) {
 		if c.ID != "CC6.1" {
 			continue
 		}
-		if c.NotAssessed < 1 {
-			t.Errorf("CC6.1 %+v: reads %s with no result counted as undecided, though %s left orders NotAssessed", c, c.Status, check)
+		if c.Unread < 1 || c.Status != v1alpha1.CriterionFail {
+			t.Errorf("CC6.1 %+v: reads %s with no result counted as unread, though %s left orders NotAssessed past what the operator reads", c, c.Status, check)
 		}
 		if got := s.UndecidedChecks(plan, "CC6.1"); !slices.Contains(got, check) {
 			t.Errorf("CC6.1's undecided checks %q do not name %s", got, check)

@@ -63,8 +63,8 @@ func (t checkTally) assessed() bool { return t.pass+t.fail+t.excepted+t.unread >
 // unassessed: the check had resources to judge but assessed none of them (every result NotAssessed).
 func (t checkTally) unassessed() bool { return !t.assessed() && t.notAssessed > 0 }
 
-// undecided: the check assessed some resources and left others NotAssessed.
-func (t checkTally) undecided() bool { return t.assessed() && t.notAssessed > 0 }
+// undecided: the check assessed some resources and left others NotAssessed (unread ones too).
+func (t checkTally) undecided() bool { return t.assessed() && t.notAssessed+t.unread > 0 }
 
 func newSummary(p *Plan, ns string) *Summary {
 	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
@@ -160,7 +160,7 @@ func (s *Summary) checksWhere(p *Plan, id v1alpha1.Criterion, is func(checkTally
 
 // UndecidedChecks returns the IDs of the checks supporting criterion id that assessed some
 // resources in the summary and left others NotAssessed (the results CriterionStatus.NotAssessed
-// counts), sorted. p is the plan that made the summary.
+// and CriterionStatus.Unread count), sorted. p is the plan that made the summary.
 func (s *Summary) UndecidedChecks(p *Plan, id v1alpha1.Criterion) []string {
 	return s.checksWhere(p, id, checkTally.undecided)
 }
