@@ -68,7 +68,9 @@ type ReportSummary struct {
 	// +optional
 	Passed int32 `json:"passed"`
 
-	// notAssessed is how many check results could not be decided for lack of data.
+	// notAssessed is how many check results could not be decided: for lack of data, or on a
+	// resource larger than the operator reads (its criterion's unread, which fails it closed;
+	// failing does not count those).
 	// +optional
 	NotAssessed int32 `json:"notAssessed"`
 }
