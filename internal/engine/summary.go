@@ -43,8 +43,9 @@ type Summary struct {
 	Unread int
 	// FailingBySeverity counts failing results by severity.
 	FailingBySeverity map[v1alpha1.Severity]int
-	// Findings are the failing and excepted results, most severe first, failures before
-	// exceptions, then by check, kind, name and container.
+	// Findings are the failing and excepted results, and the NotAssessed ones their object
+	// decided (Result.FailedOnObject, unread ones among them), most severe first, failures
+	// before the others, then by check, kind, name and container.
 	Findings []*Result
 
 	// Objects are the objects evaluated, in inventory order (the populations of the checks;
