@@ -96,7 +96,7 @@ var secConfigmapCredentials = &engine.Check{
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), incoming-webhook URLs that carry their " +
 		"token (Discord's /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, also as Alertmanager's slack_api_url, Rocket.Chat's " +
-		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=, an Azure Functions URL's function key, ?code=KEY, the Telegram Bot API's /botID:TOKEN/ and IFTTT Webhooks' /with/key/KEY; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
+		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=, an Azure Functions URL's function key, ?code=KEY, the Telegram Bot API's /botID:TOKEN/ and IFTTT Webhooks' /with/key/KEY; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key, in block or flow style or JSON; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
 		"that give a literal password, OpenVPN's auth-user-pass file (USER and VALUE on two lines, in a key named auth.txt or *.auth, or in the key of the ConfigMap a client's auth-user-pass FILE names, the client's finding; also inline, <auth-user-pass>...</auth-user-pass>), an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
 		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
@@ -454,8 +454,10 @@ var alertmanagerReceiverKeys = map[string][]string{
 // alertmanagerReceiverKey names the first of alertmanagerReceiverKeys that text, Alertmanager's
 // configuration in YAML, sets to a literal inside the list that holds it (pagerduty_configs
 // routing_key), "" when none: a key is inside the list while it is indented further than the
-// list's own key (a list item's "- " counts as indentation). routing_key_file, a template, a
-// variable and a placeholder are no literal.
+// list's own key (a list item's "- " counts as indentation), and an item in flow style (- {...})
+// is read as flowReceiverKey reads it; a list in flow style or JSON is read by
+// flowAlertmanagerReceiverKey. routing_key_file, a template, a variable and a placeholder are no
+// literal.
 func alertmanagerReceiverKey(text string) string {
 	if !strings.Contains(text, "pagerduty_configs") && !strings.Contains(text, "pushover_configs") {
 		return ""
@@ -483,6 +485,13 @@ func alertmanagerReceiverKey(text string) string {
 			list, indent = key, col
 			continue
 		}
+		if list != "" && strings.HasPrefix(t, "{") {
+			// A flow mapping as the list's item: - {routing_key: KEY, send_resolved: true}.
+			if k := flowReceiverKey(t, alertmanagerReceiverKeys[list]); k != "" {
+				return list + " " + k
+			}
+			continue
+		}
 		if list == "" || !slices.Contains(alertmanagerReceiverKeys[list], key) {
 			continue
 		}
@@ -493,8 +502,127 @@ func alertmanagerReceiverKey(text string) string {
 		if n := len(v); n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n-1] == v[0] {
 			v = v[1 : n-1]
 		}
-		if v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("token", v) {
+		if receiverKeyValue(v) {
 			return list + " " + key
+		}
+	}
+	return flowAlertmanagerReceiverKey(text)
+}
+
+// receiverKeyValue reports whether v, the unquoted value of one of alertmanagerReceiverKeys, is
+// a literal key: not empty, a variable, a template or a placeholder.
+func receiverKeyValue(v string) bool {
+	return v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("token", v)
+}
+
+// flowAlertmanagerReceiverKey is alertmanagerReceiverKey for a configuration in YAML's flow
+// style or JSON ({"pagerduty_configs": [{"routing_key": KEY}]}, pagerduty_configs: [{...}]):
+// a list's name as a key (quoted or not, then ':') followed by '[' holds its receivers up to
+// the bracket that closes it (or the text's end), and one of the list's keys there set to a
+// literal is one. A list is read once, with the lists inside it: each byte once per list name.
+func flowAlertmanagerReceiverKey(text string) string {
+	for _, list := range []string{"pagerduty_configs", "pushover_configs"} {
+		for i := 0; i < len(text); {
+			j := strings.Index(text[i:], list)
+			if j < 0 {
+				break
+			}
+			start := i + j
+			i = start + len(list)
+			if start > 0 && (isASCIIAlnum(text[start-1]) || text[start-1] == '_') {
+				continue
+			}
+			rest := text[i:]
+			if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
+				rest = rest[1:]
+			}
+			rest = strings.TrimLeft(rest, " \t")
+			if !strings.HasPrefix(rest, ":") {
+				continue
+			}
+			rest = strings.TrimLeft(rest[1:], " \t\r\n")
+			if !strings.HasPrefix(rest, "[") {
+				continue
+			}
+			body := flowCollection(rest)
+			if k := flowReceiverKey(body, alertmanagerReceiverKeys[list]); k != "" {
+				return list + " " + k
+			}
+			i = len(text) - len(rest) + len(body)
+		}
+	}
+	return ""
+}
+
+// flowCollection is the start of text, which opens a flow collection or JSON value with '[' or
+// '{', up to the bracket that closes it (brackets inside quoted strings aside), or all of text
+// when none does.
+func flowCollection(text string) string {
+	depth := 0
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return text[:i+1]
+			}
+		case '"', '\'':
+			// A quoted string: '' is a quote inside single quotes, \" one inside double.
+			for i++; i < len(text) && text[i] != c; i++ {
+				if c == '"' && text[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return text
+}
+
+// flowReceiverKey names the first of keys that body, flow-style YAML or JSON, sets to a literal
+// (receiverKeyValue), "" when none: the key's name, quoted or not, after '{', ',' or a blank,
+// then ':' and its value, quoted or up to the next ',', '}', ']' or line's end.
+func flowReceiverKey(body string, keys []string) string {
+	for _, key := range keys {
+		for i := 0; i < len(body); {
+			j := strings.Index(body[i:], key)
+			if j < 0 {
+				break
+			}
+			start := i + j
+			i = start + len(key)
+			q := byte(0)
+			if start > 0 && (body[start-1] == '"' || body[start-1] == '\'') {
+				q = body[start-1]
+				start--
+			}
+			if start > 0 && strings.IndexByte("{, \t\r\n", body[start-1]) < 0 {
+				continue
+			}
+			rest := body[i:]
+			if q != 0 {
+				if !strings.HasPrefix(rest, string(q)) {
+					continue
+				}
+				rest = rest[1:]
+			}
+			rest = strings.TrimLeft(rest, " \t")
+			if !strings.HasPrefix(rest, ":") {
+				continue
+			}
+			v := strings.TrimLeft(rest[1:], " \t")
+			if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+				end := strings.IndexByte(v[1:], v[0])
+				if end < 0 {
+					continue
+				}
+				v = v[1 : end+1]
+			} else if end := strings.IndexAny(v, ",}]\r\n"); end >= 0 {
+				v = strings.TrimSpace(v[:end])
+			}
+			if receiverKeyValue(v) {
+				return key
+			}
 		}
 	}
 	return ""
