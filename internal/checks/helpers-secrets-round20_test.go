@@ -33,3 +33,93 @@ func TestAlertmanagerReceiverKeysInFlowStyleAndJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestCntlmPasswords judges Cntlm's credentials for its parent proxy: Password (the password
+// itself) and PassLM, PassNT and PassNTLMv2 (its hashes, which NTLM authenticates with as it
+// would with the password: whoever holds them logs in to the proxy as the user), in a key
+// named cntlm.conf or cntlm.ini, and the hashes' directives (Cntlm's own words) in any key.
+// Before, these passed.
+func TestCntlmPasswords(t *testing.T) {
+	const conf = "Username deploy\nDomain CORP\nProxy 10.0.0.1:8080\nListen 3128\n"
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"Password":                  {"cntlm.conf", conf + "Password Orders-2024\n", true},
+		"Password, tab, mixed case": {"cntlm.ini", conf + "password\tOrders-2024\n", true},
+		"PassNTLMv2":                {"cntlm.conf", conf + "PassNTLMv2 4AC2E4F3C5B3A4B5C6D7E8F9A0B1C2D3\n", true},
+		"PassNT and PassLM":         {"proxy.conf", conf + "PassLM 1AD35398BE6565DDB5C4EF70C0593492\nPassNT 77B9081511704EE852F94227CF48A793\n", true},
+		"commented out":             {"cntlm.conf", conf + "#Password Orders-2024\n# PassNTLMv2 4AC2E4F3C5B3A4B5C6D7E8F9A0B1C2D3\n", false},
+		"no password":               {"cntlm.conf", conf, false},
+		"a variable":                {"cntlm.conf", conf + "Password ${CNTLM_PASSWORD}\n", false},
+		"a placeholder":             {"cntlm.conf", conf + "PassNTLMv2 <hash>\n", false},
+		"Password elsewhere":        {"proxy.conf", "Password Orders-2024\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDovecotPlainPasswords judges a Dovecot passwd-file entry whose password is in a plain
+// scheme, USER:{PLAIN}PASSWORD[:UID:GID:...] ({CLEARTEXT}, {PLAIN-TRUNC} and the base64 forms
+// {PLAIN.b64} too), in any key: the scheme says it is the password itself. A hashed scheme
+// ({SHA512-CRYPT}$6$...) passes, as HAProxy's and PgBouncer's hashes do. Before, a key not
+// named for a password (users) passed.
+func TestDovecotPlainPasswords(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"PLAIN":                 {"deploy:{PLAIN}Orders-2024\n", true},
+		"PLAIN, with fields":    {"deploy@corp:{PLAIN}Orders-2024:1000:1000::/home/deploy::userdb_mail=maildir:~/Mail\n", true},
+		"CLEARTEXT, lower case": {"# users\ndeploy:{cleartext}Orders-2024::\n", true},
+		"PLAIN.b64":             {"deploy:{PLAIN.b64}T3JkZXJzLTIwMjQ=\n", true},
+		"a hashed scheme":       {"deploy:{SHA512-CRYPT}$6$abcdefgh$Zt7Rk2Qp9Lm4Xw8Vn3BcZt7Rk2Qp9Lm4Xw8Vn3Bc\n", false},
+		"a variable":            {"deploy:{PLAIN}${MAIL_PASSWORD}\n", false},
+		"an empty password":     {"deploy:{PLAIN}:1000:1000\n", false},
+		"a comment":             {"# deploy:{PLAIN}Orders-2024\n", false},
+		"prose":                 {"Use a scheme such as {PLAIN} for testing only\n", false},
+		"JSON":                  {"{\"mode\":{plain}Orders-2024\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("users", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(users, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNTPSymmetricKeys judges ntpd's, NTPsec's and chrony's symmetric keys file (a key named
+// ntp.keys, chrony.keys or keys): a line ID TYPE KEY (1 SHA1 40-HEX, 2 M ASCII) or chrony's ID
+// [TYPE] HEX:... or ASCII:...; whoever holds a key can serve the clients that trust it a
+// forged time (and so expire or revive certificates and tokens). Before, these passed.
+func TestNTPSymmetricKeys(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"ntpd, SHA1 hex":          {"ntp.keys", "# ntp keys\n1 SHA1 a8f3e0c2b4d6e8f0a2c4e6f8b0d2e4f6a8c0e2f4\n", true},
+		"ntpd, M ASCII":           {"ntp.keys", "2 M Orders-2024\n", true},
+		"/etc/ntp/keys":           {"keys", "15 MD5 Orders2024deploy # server\n", true},
+		"chrony, HEX":             {"chrony.keys", "1 SHA256 HEX:a8f3e0c2b4d6e8f0a2c4e6f8b0d2e4f6a8c0e2f4a8f3e0c2b4d6e8f0\n", true},
+		"chrony, no type":         {"chrony.keys", "10 ASCII:Orders-2024\n", true},
+		"comments only":           {"ntp.keys", "# 1 SHA1 a8f3e0c2b4d6e8f0a2c4e6f8b0d2e4f6a8c0e2f4\n", false},
+		"a variable":              {"ntp.keys", "1 SHA1 ${NTP_KEY}\n", false},
+		"an unknown type":         {"ntp.keys", "1 FOO Orders-2024\n", false},
+		"not a key id":            {"keys", "a SHA1 a8f3e0c2b4d6e8f0a2c4e6f8b0d2e4f6a8c0e2f4\n", false},
+		"another file named keys": {"keys", "orders\npayments\n", false},
+		"another name":            {"ntp.conf", "1 SHA1 a8f3e0c2b4d6e8f0a2c4e6f8b0d2e4f6a8c0e2f4\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

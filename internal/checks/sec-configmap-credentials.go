@@ -54,7 +54,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -415,6 +415,17 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	}
 	if !binary && haproxyStatsAuth(v) {
 		return "HAProxy stats auth gives a password"
+	}
+	if !binary {
+		if directive := cntlmPassword(k, v); directive != "" {
+			return "Cntlm configuration's " + directive + " gives a password"
+		}
+	}
+	if !binary && dovecotPlainPassword(v) {
+		return "Dovecot passwd-file gives a plain password"
+	}
+	if !binary && ntpKeyFiles[strings.ToLower(path.Base(k))] && ntpSymmetricKey(v) {
+		return "NTP keys file gives a symmetric key"
 	}
 	if !binary && odbcIniNames[strings.ToLower(path.Base(k))] && odbcIniPassword(v) {
 		return "ODBC data source gives a password"
@@ -1502,4 +1513,116 @@ func injectedKeys(injections []envInjection, cm *corev1.ConfigMap, unkept map[st
 func unkeptTaken(in envInjection, k string) string {
 	return fmt.Sprintf("%s/%s container %s takes key %q, whose value the operator did not keep (%s); what it holds was not read",
 		in.workload.Kind, in.workload.Name, in.container, k, keptWholeWhy)
+}
+
+// cntlmHashDirectives are Cntlm's directives, in lower case, that hold the hashes of its user's
+// password (cntlm -H prints them), with which NTLM authenticates as it would with the password:
+// whoever holds one logs in to the parent proxy as the user. The words are Cntlm's own.
+var cntlmHashDirectives = map[string]string{"passlm": "PassLM", "passnt": "PassNT", "passntlmv2": "PassNTLMv2"}
+
+// cntlmPassword names the directive of Cntlm's configuration, text of the ConfigMap key k, that
+// gives a literal password, "" when none: Password VALUE in a key named cntlm.conf or cntlm.ini
+// (elsewhere a line Password VALUE is too often prose), or one of cntlmHashDirectives in any
+// key. Cntlm reads a directive's name in any case, then blanks, then its value; # starts a
+// comment.
+func cntlmPassword(k, text string) string {
+	base := strings.ToLower(path.Base(k))
+	named := base == "cntlm.conf" || base == "cntlm.ini"
+	if !named && !containsFold(text, "passn") && !containsFold(text, "passlm") {
+		return ""
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		d := strings.ToLower(f[0])
+		name, ok := cntlmHashDirectives[d]
+		if !ok && !(named && d == "password") {
+			continue
+		}
+		if !ok {
+			name = "Password"
+		}
+		if v := f[1]; !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("password", v) {
+			return name
+		}
+	}
+	return ""
+}
+
+// dovecotPlainSchemes are the password schemes of Dovecot, in lower case, that keep the password
+// itself: PLAIN, CLEARTEXT (its other name) and PLAIN-TRUNC, with or without an encoding
+// (.b64, .base64, .hex, which decode to it).
+var dovecotPlainSchemes = map[string]bool{"plain": true, "cleartext": true, "plain-trunc": true}
+
+// dovecotPlainPassword reports whether text holds a Dovecot passwd-file entry whose password is
+// in a plain scheme (dovecotPlainSchemes): a line USER:{SCHEME}PASSWORD, the password up to the
+// next ':' (UID, GID and the other fields follow it). A hashed scheme ({SHA512-CRYPT}$6$...)
+// is none, as HAProxy's and PgBouncer's hashes are none; nor are a variable and a placeholder.
+func dovecotPlainPassword(text string) bool {
+	if !strings.Contains(text, ":{") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		user, rest, ok := strings.Cut(strings.TrimSpace(line), ":{")
+		if !ok || user == "" || user[0] == '#' || strings.ContainsAny(user, " \t:\"'{}[],=") {
+			continue
+		}
+		scheme, p, ok := strings.Cut(rest, "}")
+		if !ok {
+			continue
+		}
+		scheme, _, _ = strings.Cut(strings.ToLower(scheme), ".")
+		if !dovecotPlainSchemes[scheme] {
+			continue
+		}
+		p, _, _ = strings.Cut(p, ":")
+		if p != "" && !shellExpansion(p) && !strings.ContainsAny(p, "<>{} \t") && credentialValue("password", p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ntpKeyFiles are the names, in lower case, of ntpd's, NTPsec's and chrony's symmetric keys
+// file: /etc/ntp.keys, /etc/ntp/keys, /etc/chrony.keys.
+var ntpKeyFiles = map[string]bool{"ntp.keys": true, "chrony.keys": true, "keys": true, "ntpkeys": true, "ntp-keys": true}
+
+// ntpKeyTypes are the key types, in upper case, that ntpd, NTPsec and chrony read in a keys
+// file (M is MD5 in ntpd's words).
+var ntpKeyTypes = map[string]bool{"M": true, "MD5": true, "MD4": true, "SHA": true, "SHA1": true, "SHA224": true,
+	"SHA256": true, "SHA384": true, "SHA512": true, "SHA3-224": true, "SHA3-256": true, "SHA3-384": true,
+	"SHA3-512": true, "RMD160": true, "TIGER": true, "WHIRLPOOL": true, "AES128": true, "AES256": true,
+	"AES128CMAC": true, "AES256CMAC": true, "AES-128-CMAC": true, "AES-256-CMAC": true, "CMAC": true}
+
+// ntpSymmetricKey reports whether text, a keys file (ntpKeyFiles), gives a literal key: a line
+// ID TYPE KEY (ID a number, TYPE one of ntpKeyTypes; KEY ASCII or hexadecimal, chrony's
+// HEX:... and ASCII:... too), or chrony's ID HEX:KEY or ID ASCII:KEY without a type. # starts a
+// comment.
+func ntpSymmetricKey(text string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || len(f) > 3 || strings.Trim(f[0], "0123456789") != "" {
+			continue
+		}
+		key := f[len(f)-1]
+		if len(f) == 3 && !ntpKeyTypes[strings.ToUpper(f[1])] {
+			continue
+		}
+		upper := strings.ToUpper(key)
+		switch {
+		case strings.HasPrefix(upper, "HEX:"), strings.HasPrefix(upper, "ASCII:"):
+			_, key, _ = strings.Cut(key, ":")
+		case len(f) == 2:
+			continue
+		}
+		if key != "" && !shellExpansion(key) && !strings.ContainsAny(key, "<>{}") && credentialValue("password", key) {
+			return true
+		}
+	}
+	return false
 }
