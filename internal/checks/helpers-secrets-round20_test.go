@@ -123,3 +123,30 @@ func TestNTPSymmetricKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertmanagerReceiverKeysOnTheNextLine judges a receiver key whose value is on the lines
+// after it: a block scalar (routing_key: |- then the key, as Helm's toYaml and the Prometheus
+// Operator's generated configurations write long strings) or a plain scalar continued on the
+// next line (routing_key: then the key, more indented). Before, the value was read on the
+// key's line only, found empty or '|-', and these passed.
+func TestAlertmanagerReceiverKeysOnTheNextLine(t *testing.T) {
+	const key = "1111aaaa2222bbbb1111aaaa2222bbbb"
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"a literal block scalar":  {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: |-\n      " + key + "\n    send_resolved: true\n", true},
+		"a folded block scalar":   {"receivers:\n- name: pd\n  pagerduty_configs:\n  - service_key: >\n      " + key + "\n", true},
+		"a plain scalar":          {"receivers:\n- name: po\n  pushover_configs:\n  - user_key:\n      Orders2024deploy\n", true},
+		"an empty key":            {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key:\n    send_resolved: true\n", false},
+		"a block scalar variable": {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: |-\n      ${PD_KEY}\n", false},
+		"a key file after":        {"receivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key:\n  - routing_key_file: /k\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("alertmanager.yml", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(alertmanager.yml, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

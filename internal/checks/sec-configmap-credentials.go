@@ -96,7 +96,7 @@ var secConfigmapCredentials = &engine.Check{
 		"literal password (postgresql://user:password@host/db, and the DSN of Go's MySQL driver, " +
 		"user:password@tcp(host)/db, and an Oracle JDBC URL, jdbc:oracle:thin:user/password@host), incoming-webhook URLs that carry their " +
 		"token (Discord's /api/webhooks/ID/TOKEN, Mattermost's /hooks/KEY, also as Alertmanager's slack_api_url, Rocket.Chat's " +
-		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=, an Azure Functions URL's function key, ?code=KEY, the Telegram Bot API's /botID:TOKEN/ and IFTTT Webhooks' /with/key/KEY; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key, in block or flow style or JSON; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
+		"/hooks/ID/TOKEN, a Teams or Logic Apps workflow's signed URL, sig=, an Azure Functions URL's function key, ?code=KEY, the Telegram Bot API's /botID:TOKEN/ and IFTTT Webhooks' /with/key/KEY; Slack's and Teams' connector URLs are gitleaks' rules), the receiver keys Alertmanager's configuration types as secrets though no credential word names them (pagerduty_configs' routing_key and service_key, pushover_configs' user_key, in block or flow style or JSON, on the key's line or, a block scalar, the next; not routing_key_file, nor AMQP's routing_key elsewhere), password files (.pgpass, .netrc) " +
 		"that give a literal password, OpenVPN's auth-user-pass file (USER and VALUE on two lines, in a key named auth.txt or *.auth, or in the key of the ConfigMap a client's auth-user-pass FILE names, the client's finding; also inline, <auth-user-pass>...</auth-user-pass>), an Authorization header with literal credentials in any configuration " +
 		"(nginx's proxy_set_header Authorization \"Basic ...\", git's extraHeader = Authorization: Bearer ..., a " +
 		"headers map, a name/value pair as Envoy's header: {key: Authorization, value: ...} and probes' httpHeaders write it, " +
@@ -474,12 +474,22 @@ func alertmanagerReceiverKey(text string) string {
 		return ""
 	}
 	list, indent := "", 0
+	// pending is a key of the list whose value is on the lines after it, more indented than
+	// pendingCol: a block scalar (routing_key: |-) or a plain scalar (routing_key:).
+	pending, pendingCol := "", 0
 	for line := range strings.SplitSeq(text, "\n") {
 		t := strings.TrimLeft(line, " ")
 		if t == "" || t[0] == '#' {
 			continue
 		}
 		col := len(line) - len(t)
+		if pending != "" {
+			key := pending
+			pending = ""
+			if col > pendingCol && receiverKeyValue(strings.TrimSpace(t)) {
+				return list + " " + key
+			}
+		}
 		for strings.HasPrefix(t, "- ") {
 			t = strings.TrimLeft(t[2:], " ")
 			col = len(line) - len(t)
@@ -512,6 +522,10 @@ func alertmanagerReceiverKey(text string) string {
 		v := strings.TrimSpace(value)
 		if n := len(v); n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n-1] == v[0] {
 			v = v[1 : n-1]
+		}
+		if v == "" || (v[0] == '|' || v[0] == '>') && strings.Trim(v[1:], "+-0123456789") == "" {
+			pending, pendingCol = key, col
+			continue
 		}
 		if receiverKeyValue(v) {
 			return list + " " + key
