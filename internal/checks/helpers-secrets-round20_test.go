@@ -150,3 +150,87 @@ func TestAlertmanagerReceiverKeysOnTheNextLine(t *testing.T) {
 		})
 	}
 }
+
+// TestJAASUserPasswords judges the user_NAME="PASSWORD" options of a JAAS login module, the
+// users Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule accept (user_admin, user_super:
+// ZooKeeper's super user), in a JAAS file (kafka_server_jaas.conf), in Kafka's sasl.jaas.config
+// property, and in env (KAFKA_OPTS-like variables holding the property's value). No credential
+// word names them. Before, these passed.
+func TestJAASUserPasswords(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"Kafka's JAAS file":      {"kafka_server_jaas.conf", "KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username=\"admin\"\n  password=\"${ADMIN_PW}\"\n  user_admin=\"${ADMIN_PW}\"\n  user_alice=\"Orders-2024\";\n};\n", true},
+		"ZooKeeper's super user": {"jaas.conf", "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_super=Orders-2024;\n};\n", true},
+		"sasl.jaas.config":       {"server.properties", "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"${X}\" user_alice=\"Orders-2024\";\n", true},
+		"references only":        {"kafka_server_jaas.conf", "KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  user_admin=\"${ADMIN_PW}\";\n};\n", false},
+		"no login module":        {"app.conf", "user_alice=\"Orders-2024\"\n", false},
+		"a user name option":     {"jaas.conf", "Client {\n  com.sun.security.auth.module.Krb5LoginModule required\n  user_principal=\"kafka/broker@CORP\"\n  useKeyTab=true;\n};\n", false},
+		"a placeholder":          {"jaas.conf", "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_super=\"<password>\";\n};\n", false},
+		"a comment":              {"jaas.conf", "Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  // user_super=\"Orders-2024\"\n  user_bob=\"${BOB}\";\n};\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+			if got := envCredential("KAFKA_JAAS_CONFIG", tc.text); (got != "") != tc.want {
+				t.Errorf("envCredential(KAFKA_JAAS_CONFIG, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFreeRADIUSUserPasswords judges FreeRADIUS's users file (mods-config/files/authorize) check
+// items that give a user's password: Cleartext-Password, User-Password and version 4's
+// Password.Cleartext, and NT-Password (the NT hash, which MS-CHAP authenticates with as with the
+// password), in any key: the attribute names are FreeRADIUS's own. Before, these passed.
+func TestFreeRADIUSUserPasswords(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"Cleartext-Password":      {"bob Cleartext-Password := \"Orders-2024\"\n\tReply-Message := \"Hello, %{User-Name}\"\n", true},
+		"User-Password, unquoted": {"DEFAULT Auth-Type := Accept\nalice User-Password == Orders-2024\n", true},
+		"Password.Cleartext, v4":  {"bob Password.Cleartext := \"Orders-2024\"\n", true},
+		"NT-Password":             {"bob NT-Password := 0x8846F7EAEE8FB117AD06BDD830B7586C\n", true},
+		"after other check items": {"bob Huntgroup-Name == \"vpn\", Cleartext-Password := \"Orders-2024\"\n", true},
+		"a comment":               {"#bob Cleartext-Password := \"Orders-2024\"\n", false},
+		"an expansion":            {"bob Cleartext-Password := \"%{env:BOB_PASSWORD}\"\n", false},
+		"a variable":              {"bob Cleartext-Password := \"${BOB_PASSWORD}\"\n", false},
+		"a reply item named so":   {"bob Auth-Type := Accept\n\tReply-Message := \"Cleartext-Password is not used\"\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("authorize", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(authorize, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSNMPv3UserPassphrases judges Net-SNMP's createUser directive (snmpd.conf): createUser
+// [-e ENGINEID] USER AUTHPROTO AUTHPASS [PRIVPROTO [PRIVPASS]], whose passphrases let whoever
+// holds them read (and, for a read-write user, set) the agent's data. Before, it passed.
+func TestSNMPv3UserPassphrases(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"auth and priv":        {"createUser monitor SHA \"Orders-2024\" AES \"Orders-2025\"\nrouser monitor\n", true},
+		"an engine id":         {"createUser -e 0x8000000001020304 monitor SHA-512 Orders-2024\n", true},
+		"priv only literal":    {"createUser monitor SHA ${AUTH_PASS} AES Orders-2025\n", true},
+		"variables":            {"createUser monitor SHA ${AUTH_PASS} AES ${PRIV_PASS}\n", false},
+		"a comment":            {"# createUser monitor SHA \"Orders-2024\" AES \"Orders-2025\"\n", false},
+		"no passphrase":        {"createUser monitor\n", false},
+		"not an auth protocol": {"createUser monitor FOO Orders-2024\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("snmpd.conf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(snmpd.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -54,7 +54,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE], Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -419,6 +419,17 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	if !binary {
 		if directive := cntlmPassword(k, v); directive != "" {
 			return "Cntlm configuration's " + directive + " gives a password"
+		}
+	}
+	if !binary {
+		if opt := jaasUserPassword(v); opt != "" {
+			return "JAAS login module's " + opt + " gives a password"
+		}
+		if attr := freeRADIUSPassword(v); attr != "" {
+			return "FreeRADIUS users file's " + attr + " gives a password"
+		}
+		if snmpCreateUserPassphrase(v) {
+			return "SNMPv3 createUser gives a passphrase"
 		}
 	}
 	if !binary && dovecotPlainPassword(v) {
@@ -1636,6 +1647,183 @@ func ntpSymmetricKey(text string) bool {
 		}
 		if key != "" && !shellExpansion(key) && !strings.ContainsAny(key, "<>{}") && credentialValue("password", key) {
 			return true
+		}
+	}
+	return false
+}
+
+// literalPasswordField reports whether v, a password a configuration reader took out of its
+// line (quotes removed), is a literal one: not empty, a variable, a template, an expansion
+// (FreeRADIUS's %{...}) or a placeholder.
+func literalPasswordField(v string) bool {
+	return v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("password", v)
+}
+
+// jaasUserModules are the JAAS login modules whose user_NAME options are users' passwords:
+// Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule.
+var jaasUserModules = []string{"PlainLoginModule", "DigestLoginModule"}
+
+// jaasUserPassword names the first user_NAME option of a JAAS login module in text that gives a
+// literal password, "" when none: the users Kafka's PlainLoginModule and ZooKeeper's
+// DigestLoginModule accept (user_alice="PASSWORD", user_super=PASSWORD), in a JAAS file or in
+// Kafka's sasl.jaas.config property (or a variable holding its value). The options read are
+// those after one of jaasUserModules, up to the next login module named (another module's
+// options are its own). A line that starts a comment (//, /*, *, #) is skipped; a value is
+// quoted or runs to a blank or ';'.
+func jaasUserPassword(text string) string {
+	if !strings.Contains(text, "LoginModule") || !strings.Contains(text, "user_") {
+		return ""
+	}
+	inUsers := false
+	for line := range strings.SplitSeq(text, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "//") || strings.HasPrefix(t, "/*") || strings.HasPrefix(t, "*") || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if m := strings.LastIndex(t, "LoginModule"); m >= 0 {
+			inUsers = slices.ContainsFunc(jaasUserModules, func(u string) bool { return strings.HasSuffix(t[:m+len("LoginModule")], u) })
+			t = t[m+len("LoginModule"):]
+		}
+		if !inUsers {
+			continue
+		}
+		for i := 0; i < len(t); {
+			j := strings.Index(t[i:], "user_")
+			if j < 0 {
+				break
+			}
+			start := i + j
+			i = start + len("user_")
+			if start > 0 && strings.IndexByte(" \t{;=", t[start-1]) < 0 {
+				continue
+			}
+			end := i
+			for end < len(t) && (isASCIIAlnum(t[end]) || strings.IndexByte("._-@", t[end]) >= 0) {
+				end++
+			}
+			if end == i {
+				continue
+			}
+			rest := strings.TrimLeft(t[end:], " \t")
+			if !strings.HasPrefix(rest, "=") {
+				continue
+			}
+			v := strings.TrimLeft(rest[1:], " \t")
+			if strings.HasPrefix(v, `"`) {
+				q := strings.IndexByte(v[1:], '"')
+				if q < 0 {
+					continue
+				}
+				v = v[1 : q+1]
+			} else if k := strings.IndexAny(v, " \t;"); k >= 0 {
+				v = v[:k]
+			}
+			if literalPasswordField(v) {
+				return t[start:end]
+			}
+		}
+	}
+	return ""
+}
+
+// freeRADIUSPasswordAttributes are the check items, in lower case, of FreeRADIUS's users file
+// (mods-config/files/authorize) that give a user's password: Cleartext-Password, User-Password,
+// version 4's Password.Cleartext, and NT-Password, the NT hash MS-CHAP authenticates with as
+// with the password.
+var freeRADIUSPasswordAttributes = []string{"cleartext-password", "user-password", "password.cleartext", "nt-password"}
+
+// freeRADIUSPassword names the first of freeRADIUSPasswordAttributes that a line of text sets to
+// a literal, "" when none: the attribute (any case) after a blank, a ',' or the line's start,
+// then an operator (:=, ==, =, +=) and its value, quoted or up to a ',' or blank. A line that
+// starts with # is a comment; text in quotes is no attribute.
+func freeRADIUSPassword(text string) string {
+	if !containsFold(text, "password") {
+		return ""
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || !containsFold(t, "password") {
+			continue
+		}
+		lower := strings.ToLower(t)
+		for _, attr := range freeRADIUSPasswordAttributes {
+			for i := 0; i < len(lower); {
+				j := strings.Index(lower[i:], attr)
+				if j < 0 {
+					break
+				}
+				start := i + j
+				i = start + len(attr)
+				if start > 0 && strings.IndexByte(" \t,", lower[start-1]) < 0 {
+					continue
+				}
+				rest := strings.TrimLeft(t[i:], " \t")
+				op := ""
+				for _, o := range []string{":=", "==", "+=", "="} {
+					if strings.HasPrefix(rest, o) {
+						op = o
+						break
+					}
+				}
+				if op == "" {
+					continue
+				}
+				v := strings.TrimLeft(rest[len(op):], " \t")
+				if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'") {
+					q := strings.IndexByte(v[1:], v[0])
+					if q < 0 {
+						continue
+					}
+					v = v[1 : q+1]
+				} else if k := strings.IndexAny(v, " \t,"); k >= 0 {
+					v = v[:k]
+				}
+				if literalPasswordField(v) {
+					return t[start:i]
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// snmpAuthProtocols and snmpPrivProtocols are the protocols, in upper case, Net-SNMP's
+// createUser takes for a user's authentication and privacy.
+var (
+	snmpAuthProtocols = map[string]bool{"MD5": true, "SHA": true, "SHA1": true, "SHA-1": true, "SHA-224": true,
+		"SHA-256": true, "SHA-384": true, "SHA-512": true}
+	snmpPrivProtocols = map[string]bool{"DES": true, "AES": true, "AES128": true, "AES-128": true, "AES192": true,
+		"AES-192": true, "AES256": true, "AES-256": true, "AES192C": true, "AES256C": true}
+)
+
+// snmpCreateUserPassphrase reports whether text holds Net-SNMP's createUser [-e ENGINEID] USER
+// AUTHPROTO AUTHPASS [PRIVPROTO [PRIVPASS]] (snmpd.conf) with a literal passphrase (quoted or
+// not). A line that starts with # is a comment.
+func snmpCreateUserPassphrase(text string) bool {
+	if !containsFold(text, "createuser") {
+		return false
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.EqualFold(f[0], "createUser") {
+			continue
+		}
+		i := 1
+		if f[i] == "-e" {
+			i += 2
+		}
+		// f[i] is the user; then the authentication protocol and passphrase, and the privacy
+		// protocol and passphrase.
+		for _, p := range []struct {
+			at    int
+			known map[string]bool
+		}{{i + 1, snmpAuthProtocols}, {i + 3, snmpPrivProtocols}} {
+			if p.at+1 >= len(f) || !p.known[strings.ToUpper(f[p.at])] {
+				break
+			}
+			if literalPasswordField(strings.Trim(f[p.at+1], `"'`)) {
+				return true
+			}
 		}
 	}
 	return false

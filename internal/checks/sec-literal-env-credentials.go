@@ -47,7 +47,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"Server=db;Password=... or host=db password=..., or a name => value pair, as a one-line Logstash pipeline's password => \"...\") setting a credential-like name to a literal " +
 		"value, an Oracle logon USER/PASSWORD@//host:port/service or USER/PASSWORD@ALIAS under a name that says it is a " +
 		"database connection (ORACLE_CONNECTION, DB_CONNECT_STRING; not an image's repo/name@sha256:... digest) with a literal " +
-		"password, Squid's configuration giving a parent proxy cache_peer ... login=USER:PASSWORD, Postfix's smtp_sasl_password_maps = static:USER:PASSWORD or inline:{ NEXTHOP=USER:PASSWORD }, tinyproxy's Upstream http USER:PASSWORD@HOST:PORT and Privoxy's forward-socks5 PATTERN USER:PASSWORD@HOST:PORT, or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
+		"password, Squid's configuration giving a parent proxy cache_peer ... login=USER:PASSWORD, Postfix's smtp_sasl_password_maps = static:USER:PASSWORD or inline:{ NEXTHOP=USER:PASSWORD }, tinyproxy's Upstream http USER:PASSWORD@HOST:PORT and Privoxy's forward-socks5 PATTERN USER:PASSWORD@HOST:PORT, a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"PASSWORD\", as sasl.jaas.config's value), or an Authorization header with literal credentials (git's GIT_CONFIG_VALUE_0=\"Authorization: Basic ...\", " +
 		"and in the OpenTelemetry SDKs' header lists: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20..., and Honeycomb's " +
 		"x-honeycomb-team=KEY there, and in a list of headers as JSON or YAML name/value pairs or a headers map: " +
 		"REQUEST_HEADERS=[{\"name\": \"Authorization\", \"value\": \"Bearer ...\"}]), also once its base64 or percent-encoded segments are decoded (DATABASE_URL_B64 holding " +
@@ -360,6 +360,8 @@ func envCredentialUntil(name, value string, stop func() bool) string {
 		return "Postfix SASL password table gives a password"
 	} else if upstreamProxyLogin(value) {
 		return "upstream proxy login gives a password"
+	} else if opt := jaasUserPassword(value); opt != "" {
+		return "JAAS login module's " + opt + " gives a password"
 	} else if plain {
 		// Nothing in value decodes: encodedCredential would find nothing.
 		return ""
