@@ -548,7 +548,7 @@ func alertmanagerReceiverKey(text string) string {
 // receiverKeyValue reports whether v, the unquoted value of one of alertmanagerReceiverKeys, is
 // a literal key: not empty, a variable, a template or a placeholder.
 func receiverKeyValue(v string) bool {
-	return v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("token", v)
+	return v != "" && !strings.ContainsAny(v, "<>{}") && !shellExpansion(v) && credentialValue("token", v)
 }
 
 // flowAlertmanagerReceiverKey is alertmanagerReceiverKey for a configuration in YAML's flow
@@ -1569,7 +1569,7 @@ func cntlmPassword(k, text string) string {
 		if !ok {
 			name = "Password"
 		}
-		if v := f[1]; !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("password", v) {
+		if v := f[1]; literalPasswordField(v) {
 			return name
 		}
 	}
@@ -1603,7 +1603,7 @@ func dovecotPlainPassword(text string) bool {
 			continue
 		}
 		p, _, _ = strings.Cut(p, ":")
-		if p != "" && !shellExpansion(p) && !strings.ContainsAny(p, "<>{} \t") && credentialValue("password", p) {
+		if p != "" && !strings.ContainsAny(p, "<>{} \t") && !shellExpansion(p) && credentialValue("password", p) {
 			return true
 		}
 	}
@@ -1645,7 +1645,7 @@ func ntpSymmetricKey(text string) bool {
 		case len(f) == 2:
 			continue
 		}
-		if key != "" && !shellExpansion(key) && !strings.ContainsAny(key, "<>{}") && credentialValue("password", key) {
+		if literalPasswordField(key) {
 			return true
 		}
 	}
@@ -1656,7 +1656,7 @@ func ntpSymmetricKey(text string) bool {
 // line (quotes removed), is a literal one: not empty, a variable, a template, an expansion
 // (FreeRADIUS's %{...}) or a placeholder.
 func literalPasswordField(v string) bool {
-	return v != "" && !shellExpansion(v) && !strings.ContainsAny(v, "<>{}") && credentialValue("password", v)
+	return v != "" && !strings.ContainsAny(v, "<>{}") && !shellExpansion(v) && credentialValue("password", v)
 }
 
 // jaasUserModules are the JAAS login modules whose user_NAME options are users' passwords:
