@@ -234,3 +234,51 @@ func TestSNMPv3UserPassphrases(t *testing.T) {
 		})
 	}
 }
+
+// TestCredsAbbreviation judges CREDS and CRED, the common abbreviation of CREDENTIALS, as the
+// last word of a name (SMB_CREDS, DOCKER_CREDS, registryCreds, db.cred) holding USER:PASSWORD
+// (smbclient's USER%PASSWORD too), in env, as a ConfigMap key and as a setting in a
+// configuration file. Before, only CREDENTIAL named a credential, and these passed. Such a name
+// holds a user alone as often (skopeo's --creds USER prompts for the password), so a value
+// that is not USER:PASSWORD passes, as under a name ending in AUTH; a word that merely ends in
+// CRED (SACRED) names none, and a reference (CREDS_FILE) stays one.
+func TestCredsAbbreviation(t *testing.T) {
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"SMB_CREDS, USER%PASSWORD": {"SMB_CREDS", "deploy%Orders-2024", true},
+		"DOCKER_CREDS":             {"DOCKER_CREDS", "deploy:Orders-2024", true},
+		"registryCreds":            {"registryCreds", "deploy:Orders-2024", true},
+		"DB_CRED":                  {"DB_CRED", "app:Orders-2024", true},
+		"a user alone":             {"REGISTRY_CREDS", "deploy", false},
+		"a password alone":         {"REGISTRY_CREDS", "Orders-2024", false},
+		"a server":                 {"PROXY_CREDS", "proxy.corp.example.com:3128", false},
+		"CREDS_FILE":               {"CREDS_FILE", "/etc/creds/db", false},
+		"CREDS_SECRET_NAME":        {"CREDS_SECRET_NAME", "db-creds", false},
+		"SACRED_TEXT":              {"SACRED_TEXT", "deploy:Orders-2024", false},
+		"a variable":               {"SMB_CREDS", "${SMB_CREDS}", false},
+		"a switch":                 {"USE_CREDS", "true", false},
+		"CREDS_USER":               {"CREDS_USER", "deploy", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value); (got != "") != tc.want {
+				t.Errorf("envCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, got, tc.want)
+			}
+			if got := keyCredential(tc.name, tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.name, tc.value, got, tc.want)
+			}
+			text := "[share]\n" + tc.name + " = " + tc.value + "\n"
+			if got := keyCredential("app.ini", text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(app.ini, %q) = %q, want a credential %v", text, got, tc.want)
+			}
+		})
+	}
+	// skopeo's --creds USER (and --creds=USER) prompts.
+	for _, a := range []string{"--creds=bob", "--src-creds=bob", "--creds bob"} {
+		if got := argumentCredential(a, nil, nil); got != "" {
+			t.Errorf("argumentCredential(%q) = %q, want none", a, got)
+		}
+	}
+}

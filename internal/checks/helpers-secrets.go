@@ -168,7 +168,10 @@ func isCredentialPart(parts []string, i int) bool {
 	if i == len(parts)-1 && (lastCredentialParts[parts[i]] || parts[i] == "PWD" && i > 0 || parts[i] == "AUTH" || strings.HasSuffix(parts[i], "PW") || parts[i] == "ENCRYPT") {
 		return true
 	}
-	if redisPasswordSettings[parts[i]] {
+	if redisPasswordSettings[parts[i]] || i == len(parts)-1 && (parts[i] == "CREDS" || parts[i] == "CRED") {
+		// CREDS and CRED, CREDENTIALS abbreviated, as the whole last part (SMB_CREDS,
+		// registryCreds; not SACRED, nor CREDS_USER), for a value USER:PASSWORD only
+		// (userPasswordName).
 		return true
 	}
 	p := strings.TrimSuffix(parts[i], "S")
@@ -270,6 +273,10 @@ func mayEndInCredential(name string) bool {
 	}
 	if len(s) >= 6 && strings.EqualFold(s[len(s)-6:], "COOKIE") || len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "USER") {
 		return programCredentialVariable(name)
+	}
+	// CRED and CREDS (the S taken off above), CREDENTIALS abbreviated.
+	if len(s) >= 4 && strings.EqualFold(s[len(s)-4:], "CRED") {
+		return true
 	}
 	// PSK, a pre-shared key.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PSK") {
@@ -454,11 +461,32 @@ func userPasswordName(name string) bool {
 	for end > 0 && !isASCIIAlnum(name[end-1]) {
 		end--
 	}
+	if credsName(name, end) {
+		return true
+	}
 	if end < 4 || !strings.EqualFold(name[end-4:end], "AUTH") || programCredentialVariable(name) {
 		return false
 	}
 	parts := nameParts(name)
 	return len(parts) > 0 && parts[len(parts)-1] == "AUTH"
+}
+
+// credsName reports whether name[:end], end past its last letter or digit, ends in the part
+// CREDS or CRED, CREDENTIALS abbreviated (SMB_CREDS, registryCreds, --creds): such a name holds
+// USER:PASSWORD (smbclient's USER%PASSWORD too, credentialValue) as often as a user alone
+// (skopeo's --creds USER prompts for the password), so only USER:PASSWORD is a credential
+// under it (userPasswordName).
+func credsName(name string, end int) bool {
+	s := name[:end]
+	if n := len(s); n > 0 && (s[n-1] == 'S' || s[n-1] == 's') {
+		s = s[:n-1]
+	}
+	if len(s) < 4 || !strings.EqualFold(s[len(s)-4:], "CRED") {
+		return false
+	}
+	parts := nameParts(name)
+	last := parts[len(parts)-1]
+	return last == "CREDS" || last == "CRED"
 }
 
 // bareAuthName reports whether name is AUTH alone (any case, blanks and punctuation around it
@@ -537,6 +565,10 @@ func credentialValue(name, value string) bool {
 	}
 	if userPasswordName(name) {
 		// BASIC_AUTH=true, PROXY_AUTH=basic, ETCDCTL_USER=root: only a password is one.
+		if v := strings.TrimSpace(value); !strings.Contains(v, ":") && strings.Contains(v, "%") && credsName(name, len(name)) {
+			// smbclient's USER%PASSWORD (SMB_CREDS).
+			value = strings.Replace(v, "%", ":", 1)
+		}
 		p, ok := userPasswordValue(value)
 		if !ok || strings.Trim(p, "0123456789") == "" && (bareAuthName(name) || serverAddress(value)) {
 			return false
@@ -1779,10 +1811,11 @@ func credentialSettings(content string, limit int) []string {
 // REDISCLI_AUTH's or NEO4J_AUTH's AUTH, ERLANG_COOKIE's COOKIE, ETCDCTL_USER's USER, a
 // WordPress salt's SALT, a gossip key's ENCRYPT, PSK, PWD or PW, or one of
 // credentialWords (PASSWORD, PASSWD, PASSWRD and PASSPHRASE hold PAS; PSWRD and PSWD PSW;
-// PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN, CREDENTIAL).
+// PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN; CREDENTIAL, and
+// CRED and CREDS, its abbreviations, hold CRED).
 // ODBC's Pwd (inlineSettings) holds PW. TestSettingWordPartsCoverEveryEnding checks them
 // against credentialWords.
-var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "credential", "salt", "encrypt", "user"}
+var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "cred", "salt", "encrypt", "user"}
 
 // settingWordIndex indexes settingWordParts for mayHoldSettingWord: pairs is the set of their
 // first two bytes in every case, byFirst the parts by their first byte in lower case.

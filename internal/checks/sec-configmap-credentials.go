@@ -37,7 +37,7 @@ var secConfigmapCredentials = &engine.Check{
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey, SSSD's ldap_default_authtok, a YAML key: directly under api:, the Datadog exporter's api.key; and Yarn's npmAuthIdent, USER:PASSWORD or its base64) with a literal value, or that hold USER:PASSWORD under a " +
+		"credential word (db.password, client_secret, apiKey, smbCreds (CREDS and CRED, CREDENTIALS abbreviated, as the last word, for a value USER:PASSWORD or USER%PASSWORD only), SSSD's ldap_default_authtok, a YAML key: directly under api:, the Datadog exporter's api.key; and Yarn's npmAuthIdent, USER:PASSWORD or its base64) with a literal value, or that hold USER:PASSWORD under a " +
 		"name ending in AUTH, alone or after another word (AUTH, CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH; not a server, CONSUL_HTTP_AUTH=localhost:8500) or etcdctl's ETCDCTL_USER, or that are a Consul or Nomad " +
 		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true), or a Consul agent's ACL " +
 		"tokens (acl { tokens { initial_management = ..., agent = ... } }, in HCL, JSON or YAML; a setting that opens an " +

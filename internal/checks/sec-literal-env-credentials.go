@@ -32,7 +32,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"AUTHKEY (Tailscale's TS_AUTHKEY), " +
 		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, PAM's and SSSD's AUTHTOK, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY, Yarn's YARN_NPM_AUTH_IDENT), that holds USER:PASSWORD " +
-		"(etcdctl's ETCDCTL_USER, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
+		"(etcdctl's ETCDCTL_USER, a name ending in CREDS or CRED, CREDENTIALS abbreviated: DOCKER_CREDS, SMB_CREDS=USER%PASSWORD, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
 		"BASIC_AUTH=true, ETCDCTL_USER=root, nor a server, AUTH=auth-server:9000, CONSUL_HTTP_AUTH=localhost:8500) or that holds the gossip key of Consul's " +
 		"and Nomad's agents (base64 of 16, 24 or 32 bytes under a name whose last word is ENCRYPT, CONSUL_ENCRYPT, " +
