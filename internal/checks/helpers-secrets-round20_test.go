@@ -282,3 +282,32 @@ func TestCredsAbbreviation(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialKeysNamedAsTextFiles judges a ConfigMap key named for a credential by a word
+// that counts as a name's last word only (PASS, PW, PWD, PSK, DBPASS) followed by .txt, the
+// file it is mounted as: admin_pass.txt, psk.txt (stunnel's PSKsecrets, IDENTITY:KEY), pw.txt.
+// Before, TXT was the name's last word, and these passed; db_password.txt, whose PASSWORD counts
+// anywhere, failed already.
+func TestCredentialKeysNamedAsTextFiles(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"admin_pass.txt":  {"admin_pass.txt", "Orders-2024\n", true},
+		"psk.txt":         {"psk.txt", "client1:Zt7Rk2Qp9Lm4Xw8Vn3Bc\n", true},
+		"pw.txt":          {"pw.txt", "Orders-2024", true},
+		"DB_PWD.TXT":      {"DB_PWD.TXT", "Orders-2024", true},
+		"db_password.txt": {"db_password.txt", "Orders-2024", true},
+		"bypass.txt":      {"bypass.txt", "Orders-2024", false},
+		"pass.txt, empty": {"pass.txt", "", false},
+		"pass.conf":       {"pass.conf", "Orders-2024", false},
+		"a variable":      {"admin_pass.txt", "${ADMIN_PASS}", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%q, %q) = %q, want a credential %v", tc.key, tc.value, got, tc.want)
+			}
+		})
+	}
+}

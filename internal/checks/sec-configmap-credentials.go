@@ -37,7 +37,7 @@ var secConfigmapCredentials = &engine.Check{
 		"hexadecimal checksum under a name with the word checksum, as Helm's checksum/secret annotation, which " +
 		"gitleaks' generic-api-key finds; a hash of a credential, PASSWORD_HASH, is judged as the credential), and " +
 		"configuration files whose settings end in a " +
-		"credential word (db.password, client_secret, apiKey, smbCreds (CREDS and CRED, CREDENTIALS abbreviated, as the last word, for a value USER:PASSWORD or USER%PASSWORD only), SSSD's ldap_default_authtok, a YAML key: directly under api:, the Datadog exporter's api.key; and Yarn's npmAuthIdent, USER:PASSWORD or its base64) with a literal value, or that hold USER:PASSWORD under a " +
+		"credential word (db.password, client_secret, apiKey, smbCreds (CREDS and CRED, CREDENTIALS abbreviated, as the last word, for a value USER:PASSWORD or USER%PASSWORD only), a key named as the text file it is mounted as, admin_pass.txt or psk.txt, judged by its name less .txt, SSSD's ldap_default_authtok, a YAML key: directly under api:, the Datadog exporter's api.key; and Yarn's npmAuthIdent, USER:PASSWORD or its base64) with a literal value, or that hold USER:PASSWORD under a " +
 		"name ending in AUTH, alone or after another word (AUTH, CONSUL_HTTP_AUTH, FLOWER_BASIC_AUTH; not a server, CONSUL_HTTP_AUTH=localhost:8500) or etcdctl's ETCDCTL_USER, or that are a Consul or Nomad " +
 		"agent's encrypt holding a gossip key (base64 of 16, 24 or 32 bytes; not encrypt = true), or a Consul agent's ACL " +
 		"tokens (acl { tokens { initial_management = ..., agent = ... } }, in HCL, JSON or YAML; a setting that opens an " +
@@ -317,7 +317,7 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		switch {
 		case binary && binaryPrivateKey([]byte(v)) != "":
 			return binaryPrivateKey([]byte(v))
-		case credentialName(k) && !scriptName(k) && (binary && v != "" || credentialValue(k, v)):
+		case credentialName(credentialKey(k)) && !scriptName(k) && (binary && v != "" || credentialValue(credentialKey(k), v)):
 			return "credential-like key"
 		}
 		b.unread = append(b.unread, name)
@@ -329,7 +329,7 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		return leaked
 	case binary && binaryPrivateKey([]byte(v)) != "":
 		return binaryPrivateKey([]byte(v))
-	case credentialName(k) && !scriptName(k) && (binary && v != "" && !valueDecidesName(k) || credentialValue(k, v)):
+	case credentialName(credentialKey(k)) && !scriptName(k) && (binary && v != "" && !valueDecidesName(credentialKey(k)) || credentialValue(credentialKey(k), v)):
 		return "credential-like key"
 	case urlPassword(v):
 		return "password in a URL"
@@ -462,6 +462,18 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		return encodedCredential(v)
 	}
 	return ""
+}
+
+// credentialKey is the name keyCredential judges the ConfigMap key k by: k less a final .txt
+// (any case), the file it is mounted as, when what is left names a credential though k does
+// not (admin_pass.txt, psk.txt, pw.txt: PASS, PSK, PW and PWD name one as a name's last word
+// only, and TXT was it), and k otherwise. What is left is judged as the name (db_creds.txt
+// holds USER:PASSWORD, as DB_CREDS does).
+func credentialKey(k string) string {
+	if n := len(k); n > 4 && strings.EqualFold(k[n-4:], ".txt") && !credentialName(k) && credentialName(k[:n-4]) {
+		return k[:n-4]
+	}
+	return k
 }
 
 // alertmanagerReceiverKeys are the settings of Alertmanager's receivers that its configuration
