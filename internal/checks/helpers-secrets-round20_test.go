@@ -285,7 +285,8 @@ func TestCredsAbbreviation(t *testing.T) {
 
 // TestCredentialKeysNamedAsTextFiles judges a ConfigMap key named for a credential by a word
 // that counts as a name's last word only (PASS, PW, PWD, PSK, DBPASS) followed by .txt, the
-// file it is mounted as: admin_pass.txt, psk.txt (stunnel's PSKsecrets, IDENTITY:KEY), pw.txt.
+// file it is mounted as: admin_pass.txt, psk.txt (stunnel's PSKsecrets, IDENTITY:KEY), pw.txt,
+// when its lines hold no blank (a test's log, smoke-pass.txt, is none).
 // Before, TXT was the name's last word, and these passed; db_password.txt, whose PASSWORD counts
 // anywhere, failed already.
 func TestCredentialKeysNamedAsTextFiles(t *testing.T) {
@@ -302,6 +303,8 @@ func TestCredentialKeysNamedAsTextFiles(t *testing.T) {
 		"pass.txt, empty": {"pass.txt", "", false},
 		"pass.conf":       {"pass.conf", "Orders-2024", false},
 		"a variable":      {"admin_pass.txt", "${ADMIN_PASS}", false},
+		"a test's log":    {"smoke-pass.txt", "=== RUN TestZ\n--- PASS: TestZ (0.06 seconds)\nPASS\n", false},
+		"a sentence":      {"smoke-pass.txt", "all tests passed\n", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

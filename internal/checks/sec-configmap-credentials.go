@@ -317,7 +317,7 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		switch {
 		case binary && binaryPrivateKey([]byte(v)) != "":
 			return binaryPrivateKey([]byte(v))
-		case credentialName(credentialKey(k)) && !scriptName(k) && (binary && v != "" || credentialValue(credentialKey(k), v)):
+		case credentialName(credentialKey(k, v, binary)) && !scriptName(k) && (binary && v != "" || credentialValue(credentialKey(k, v, binary), v)):
 			return "credential-like key"
 		}
 		b.unread = append(b.unread, name)
@@ -329,7 +329,7 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		return leaked
 	case binary && binaryPrivateKey([]byte(v)) != "":
 		return binaryPrivateKey([]byte(v))
-	case credentialName(credentialKey(k)) && !scriptName(k) && (binary && v != "" && !valueDecidesName(credentialKey(k)) || credentialValue(credentialKey(k), v)):
+	case credentialName(credentialKey(k, v, binary)) && !scriptName(k) && (binary && v != "" && !valueDecidesName(credentialKey(k, v, binary)) || credentialValue(credentialKey(k, v, binary), v)):
 		return "credential-like key"
 	case urlPassword(v):
 		return "password in a URL"
@@ -464,16 +464,19 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	return ""
 }
 
-// credentialKey is the name keyCredential judges the ConfigMap key k by: k less a final .txt
-// (any case), the file it is mounted as, when what is left names a credential though k does
-// not (admin_pass.txt, psk.txt, pw.txt: PASS, PSK, PW and PWD name one as a name's last word
-// only, and TXT was it), and k otherwise. What is left is judged as the name (db_creds.txt
-// holds USER:PASSWORD, as DB_CREDS does).
-func credentialKey(k string) string {
-	if n := len(k); n > 4 && strings.EqualFold(k[n-4:], ".txt") && !credentialName(k) && credentialName(k[:n-4]) {
-		return k[:n-4]
+// credentialKey is the name keyCredential judges the ConfigMap key k holding v by: k less a
+// final .txt (any case), the file it is mounted as, when what is left names a credential though
+// k does not (admin_pass.txt, psk.txt, pw.txt: PASS, PSK, PW and PWD name one as a name's last
+// word only, and TXT was it) and v is text whose lines hold no blank (a password, stunnel's
+// IDENTITY:KEY lines; not a test's log, smoke-pass.txt); k otherwise. What is left is judged
+// as the name (db_creds.txt holds USER:PASSWORD, as DB_CREDS does).
+func credentialKey(k, v string, binary bool) string {
+	n := len(k)
+	if binary || n <= 4 || !strings.EqualFold(k[n-4:], ".txt") || strings.ContainsAny(strings.TrimSpace(v), " \t") ||
+		credentialName(k) || !credentialName(k[:n-4]) {
+		return k
 	}
-	return k
+	return k[:n-4]
 }
 
 // alertmanagerReceiverKeys are the settings of Alertmanager's receivers that its configuration
