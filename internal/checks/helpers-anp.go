@@ -54,7 +54,7 @@ const (
 
 // adminUndecided says why the admin policies named before it leave a network check NotAssessed
 // (adminIngress.undecided).
-const adminUndecided = "(an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two policies of one tier and priority, or an AdminNetworkPolicy beside an Admin-tier ClusterNetworkPolicy, whose order is undefined; a Deny or Pass before an Allow from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace"
+const adminUndecided = "(an Allow on some ports, or of a policy that may select the pods, among Allows that together admit every pod of every namespace; two policies of one tier and priority, or an AdminNetworkPolicy beside an Admin-tier ClusterNetworkPolicy, whose order is undefined; a Deny or Pass before an Allow from every pod; Pass rules that may match every pod, on some ports or with the rules before them, before a Deny from every pod; or a rule this check does not read), which this check does not judge beyond an allow from every pod of every namespace"
 
 // adminPolicy is one AdminNetworkPolicy or the BaselineAdminNetworkPolicy, as far as the checks
 // read its ingress.
@@ -363,9 +363,11 @@ type adminIngress struct {
 func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) adminIngress {
 	var out adminIngress
 	// sure are the peers of Allow rules without ports of policies that surely select the pods,
-	// unsure those of other Allow rules; blocks names the policies with Deny or Pass rules
-	// before, unread those with rules not read.
-	var sure, unsure []podPeer
+	// unsure those of other Allow rules; passed are the peers of Pass rules, passedSure those
+	// of the Pass rules without ports of policies that surely select the pods, denied those of
+	// Deny rules that do not decide every pod; blocks names the policies with Deny or Pass
+	// rules before, unread those with rules not read.
+	var sure, unsure, passed, passedSure, denied []podPeer
 	var allowing, blocks, unread []string
 	add := func(list *[]string, name string) {
 		if !slices.Contains(*list, name) {
@@ -409,6 +411,14 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 					if len(unread) > 0 {
 						return undecided(name)
 					}
+					// The Pass rules before hand what they match to the NetworkPolicies,
+					// which a namespace's admins write: when they may, with the rules
+					// before them, match every pod on some port, the Deny may decide
+					// nothing of it. Until December 2026 a Pass of every pod's TCP before
+					// a Deny from every pod passed the pods, their NetworkPolicies unread.
+					if len(passed) > 0 && coverEveryPodOf(slices.Concat(sure, unsure, denied, passed), &work) {
+						return undecided(name)
+					}
 					out.closed, out.closedBy = name, &p
 				default: // Pass: the next tier decides (after the Baseline tier, Kubernetes' default admits everything).
 					if len(unread) > 0 {
@@ -433,8 +443,25 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 				case coverEveryPodOf(slices.Concat(sure, unsure), &work):
 					return undecided()
 				}
-			default: // Deny or Pass of some sources, or of a policy that may select the pods.
+			case r.action == "Pass":
+				// Pass of some sources or ports, or of a policy that may select the pods.
 				add(&blocks, name)
+				passed = append(passed, r.peers...)
+				if r.ported || s != selectsYes {
+					break
+				}
+				passedSure = append(passedSure, r.peers...)
+				if coverEveryPodOf(slices.Concat(sure, passedSure), &work) {
+					// Every pod's traffic, on every port, is admitted or passed to the
+					// next tier here: no later rule of the tier sees it.
+					if len(unread) > 0 {
+						return undecided()
+					}
+					return out
+				}
+			default: // Deny of some sources, or of a policy that may select the pods.
+				add(&blocks, name)
+				denied = append(denied, r.peers...)
 			}
 		}
 	}

@@ -43,7 +43,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"decides for the pods no NetworkPolicy selects: its Deny from every pod of every namespace, first of its rules to match them all, stands " +
 		"for the namespace's default deny (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some " +
 		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two policies of one tier and " +
-		"priority that may select them (or an AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the " +
+		"priority that may select them (or an AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), a Deny or Pass before an Allow from every pod, Pass rules that may match every pod (on some ports, or with the rules before them) before a Deny from every pod, or a rule of a kind the check does not read, leave the " +
 		"namespace NotAssessed, naming the policy. " +
 		"The API's ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2 and v1beta1), which replaces both from its v0.2.0, is read " +
 		"the same way: in its Admin tier as an AdminNetworkPolicy, in its Baseline tier as the BaselineAdminNetworkPolicy, each tier's " +

@@ -60,7 +60,7 @@ var netPodPolicyCoverage = &engine.Check{
 		"it (their peers are the cluster's pods, so neither reaches addresses outside them). An Allow on some ports, or of a policy that " +
 		"may select the pod, among Allows that together admit every pod, two policies of one tier and priority that may select it (or an " +
 		"AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), " +
-		"a Deny or Pass before an Allow from every pod, or a rule of a kind the check does not read, leave the pod NotAssessed, naming the " +
+		"a Deny or Pass before an Allow from every pod, Pass rules that may match every pod (on some ports, or with the rules before them) before a Deny from every pod, or a rule of a kind the check does not read, leave the pod NotAssessed, naming the " +
 		"policy. " +
 		"The API's ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2 and v1beta1), which replaces both from its v0.2.0, is read " +
 		"the same way: in its Admin tier as an AdminNetworkPolicy, in its Baseline tier as the BaselineAdminNetworkPolicy, each tier's " +
