@@ -110,3 +110,79 @@ spec:
 	eventually(t, 15*time.Second, "no net-pod-policy-coverage finding behind the cluster's default deny", says("net-pod-policy-coverage", "web", ""))
 	eventually(t, 15*time.Second, "no net-namespace-default-deny finding behind the cluster's default deny", says("net-namespace-default-deny", "cnp-tenant", ""))
 }
+
+// TestAPassBeforeAClusterDenyLeavesTheNetworkPoliciesToDecide: an Admin-tier
+// ClusterNetworkPolicy whose Pass rules together match every namespace's pods before its Deny
+// from every pod hands all the traffic to the NetworkPolicies (the Deny sees none of it), so the
+// tenant's allow-all NetworkPolicy opens the pod, and the namespace has no default deny. Until
+// December 2026 the Deny passed the Deployment and the namespace, the NetworkPolicies unread.
+func TestAPassBeforeAClusterDenyLeavesTheNetworkPoliciesToDecide(t *testing.T) {
+	createNamespace(t, "cnp-pass", map[string]string{"cnppass": "true"})
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-all
+  namespace: cnp-pass
+spec:
+  podSelector: {}
+  ingress:
+  - {}
+`)
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: cnp-pass
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`)
+	t.Cleanup(func() {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
+		u.SetName("cnp-delegate")
+		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
+	})
+	applyYAML(t, `
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: cnp-delegate
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces:
+      matchLabels: {cnppass: "true"}
+  ingress:
+  - name: trusted
+    action: Pass
+    from:
+    - namespaces: {matchLabels: {tier: trusted}}
+  - name: the-rest
+    action: Pass
+    from:
+    - namespaces: {matchExpressions: [{key: tier, operator: NotIn, values: [trusted]}]}
+  - name: deny
+    action: Deny
+    from:
+    - namespaces: {}
+`)
+	createProfile(t, "cnppass", "cnppass", nil)
+	says := func(check, name, want string) func() error {
+		return findingSays("cnp-pass", "cnppass", check, name, want)
+	}
+	eventually(t, 20*time.Second, "the allow-all NetworkPolicy's finding past the Pass rules",
+		says("net-pod-policy-coverage", "web", `NetworkPolicy "allow-all" admits ingress from anywhere`))
+	eventually(t, 15*time.Second, "the namespace without a default deny past the Pass rules",
+		says("net-namespace-default-deny", "cnp-pass", "none denies ingress by default"))
+}
