@@ -89,6 +89,31 @@ type adminRule struct {
 	// every is true when a peer selects every pod of every namespace; ported when the rule
 	// matches some ports only.
 	every, ported bool
+	// byLabels is true for an Allow or Pass rule whose pods peers select pods by their labels:
+	// its peers are read as every pod of the namespaces they select (forgeable).
+	byLabels bool
+}
+
+// forgeable is an Allow or Pass peer as a namespace's admins can make it match: a pods peer
+// selects the pods of its namespaces by their labels, which each namespace's admins set on
+// their own pods (no role a namespace holds stops them labelling a Pod), so it admits every pod
+// of those namespaces whose owner wants in; widened is true when the peer selected fewer. Until
+// December 2026 an AdminNetworkPolicy Allow from the pods labelled app=prometheus of every
+// namespace, final ahead of every NetworkPolicy, passed the pods it selects, though any
+// namespace's admin reached them on every port by labelling a pod app=prometheus.
+func forgeable(pp podPeer) (out podPeer, widened bool) {
+	if pp.pod.Empty() {
+		return pp, false
+	}
+	return podPeer{ns: pp.ns, pod: labels.Everything()}, true
+}
+
+// byLabelsNote says, after an open verdict, that rules read as forgeable decided it.
+func byLabelsNote(byLabels bool) string {
+	if byLabels {
+		return " (its pods peers select pods by their labels, which each namespace's admins set on their own pods)"
+	}
+	return ""
 }
 
 func (p adminPolicy) name() string {
@@ -221,6 +246,12 @@ func readAdminPolicy(o *engine.Object, kind string) (adminPolicy, bool) {
 				rule.readable = false
 				continue
 			}
+			if rule.action == "Allow" || rule.action == "Pass" {
+				if wide, widened := forgeable(pp); widened {
+					pp, rule.byLabels = wide, true
+					every = adminPeerEveryNamespace(peer, cnp)
+				}
+			}
 			rule.peers = append(rule.peers, pp)
 			rule.every = rule.every || every
 		}
@@ -307,6 +338,17 @@ func adminPeer(peer map[string]any, cnp bool) (pp podPeer, every, ok bool) {
 	return podPeer{}, false, false
 }
 
+// adminPeerEveryNamespace reports whether a readable peer's namespaces, or its pods peer's
+// namespaceSelector, select every namespace.
+func adminPeerEveryNamespace(peer map[string]any, cnp bool) bool {
+	if raw, found := peer["pods"].(map[string]any); found {
+		ns, _, ok := engine.AdminNamespacedPods(raw, cnp)
+		return ok && selectsEveryNamespace(ns)
+	}
+	_, every, ok := adminPeer(peer, cnp)
+	return ok && every
+}
+
 // adminSelects is whether a policy's subject selects the pods of a workload in a namespace whose
 // labels are nsKnown (with nsUnknown keys that may or may not be set: the Namespace object is
 // not in view) and whose pods' labels are known and unknown (workloadPodLabels).
@@ -368,6 +410,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 	// Deny rules that do not decide every pod; blocks names the policies with Deny or Pass
 	// rules before, unread those with rules not read.
 	var sure, unsure, passed, passedSure, denied []podPeer
+	sureByLabels := false // a rule of sure read its pods peers as forgeable
 	var allowing, blocks, unread []string
 	add := func(list *[]string, name string) {
 		if !slices.Contains(*list, name) {
@@ -406,7 +449,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 					if len(blocks)+len(unread) > 0 {
 						return undecided(name)
 					}
-					out.open = name + " admits every pod of every namespace on every port"
+					out.open = name + " admits every pod of every namespace on every port" + byLabelsNote(r.byLabels)
 				case "Deny":
 					if len(unread) > 0 {
 						return undecided(name)
@@ -431,6 +474,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 					unsure = append(unsure, r.peers...)
 				} else {
 					sure = append(sure, r.peers...)
+					sureByLabels = sureByLabels || r.byLabels
 				}
 				add(&allowing, name)
 				switch {
@@ -438,7 +482,7 @@ func judgeAdmin(policies []adminPolicy, selects func(adminPolicy) podSelection) 
 					if len(blocks)+len(unread) > 0 {
 						return undecided()
 					}
-					out.open = few(allowing, ", ") + " together admit every pod of every namespace on every port"
+					out.open = few(allowing, ", ") + " together admit every pod of every namespace on every port" + byLabelsNote(sureByLabels)
 					return out
 				case coverEveryPodOf(slices.Concat(sure, unsure), &work):
 					return undecided()

@@ -45,6 +45,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"ports, or of a policy that may select the pods, among Allows that together admit every pod, two policies of one tier and " +
 		"priority that may select them (or an AdminNetworkPolicy and an Admin-tier ClusterNetworkPolicy, which no release orders against each other), a Deny or Pass before an Allow from every pod, Pass rules that may match every pod (on some ports, or with the rules before them) before a Deny from every pod, or a rule of a kind the check does not read, leave the " +
 		"namespace NotAssessed, naming the policy. " +
+		"An Allow or Pass from a pods peer is read as from every pod of the namespaces its namespaceSelector selects: each namespace's admins set their own pods' labels, so a peer of the pods labelled app=prometheus in every namespace admits any pod of any namespace its admins label so. " +
 		"The API's ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2 and v1beta1), which replaces both from its v0.2.0, is read " +
 		"the same way: in its Admin tier as an AdminNetworkPolicy, in its Baseline tier as the BaselineAdminNetworkPolicy, each tier's " +
 		"policies by priority (0 first), its Accept as Allow, a pods selector without a namespaceSelector selecting every namespace; " +
