@@ -369,7 +369,7 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule, namespace string
 	every := make([]bool, len(rules))      // the rule admits every source by itself
 	for i, r := range rules {
 		peers[i] = podPeersOf(r.From, namespace)
-		why, ok := openIngressRule(r, peers[i], &work)
+		why, ok := openIngressRule(r, peers[i], namespace, &work)
 		if why != "" {
 			return why, true
 		}
@@ -448,7 +448,7 @@ func openIngress(rules []networkingv1.NetworkPolicyIngressRule, namespace string
 // API defines an empty from), or a peer that selects every pod of every namespace (everyPod), or
 // peers that do so together (its pod peers, coverEveryPod), or ipBlocks that add up to every
 // address (everyAddress). judged is false when answering would take more than ingressWork.
-func openIngressRule(r networkingv1.NetworkPolicyIngressRule, peers []podPeer, work *int) (why string, judged bool) {
+func openIngressRule(r networkingv1.NetworkPolicyIngressRule, peers []podPeer, namespace string, work *int) (why string, judged bool) {
 	ports := "no ports"
 	if len(r.Ports) > 0 {
 		if !coversEveryTCPPort(r.Ports) {
@@ -467,6 +467,9 @@ func openIngressRule(r networkingv1.NetworkPolicyIngressRule, peers []podPeer, w
 	}
 	covered, ok := coverEveryPod(peers, work)
 	if covered {
+		if slices.ContainsFunc(r.From, func(p networkingv1.NetworkPolicyPeer) bool { return forgeablePeer(p, namespace) }) {
+			return "a rule whose peers together select every pod of every namespace (a peer selecting other namespaces' pods by labels that namespace's admins set on their own pods admits any of them labelled so) and " + ports, true
+		}
 		return "a rule whose peers together select every pod of every namespace and " + ports, true
 	}
 	return "", ok
@@ -485,7 +488,8 @@ type podPeer struct{ ns, pod labels.Selector }
 // podPeersOf are the peers that select pods, as selectors of namespace and pod labels: a peer
 // without namespaceSelector selects pods of the policy's own namespace (whose
 // kubernetes.io/metadata.name is its name), one without podSelector every pod of the namespaces
-// it selects. An invalid selector selects nothing.
+// it selects. An invalid selector selects nothing. A peer whose namespaceSelector may select
+// another namespace selects every pod of the namespaces it selects (forgeablePeer).
 func podPeersOf(peers []networkingv1.NetworkPolicyPeer, namespace string) []podPeer {
 	var out []podPeer
 	for _, p := range peers {
@@ -496,12 +500,42 @@ func podPeersOf(peers []networkingv1.NetworkPolicyPeer, namespace string) []podP
 		if p.NamespaceSelector != nil {
 			pp.ns = parsedSelector(p.NamespaceSelector)
 		}
-		if p.PodSelector != nil {
+		if p.PodSelector != nil && !forgeablePeer(p, namespace) {
 			pp.pod = parsedSelector(p.PodSelector)
 		}
 		out = append(out, pp)
 	}
 	return out
+}
+
+// forgeablePeer reports whether a NetworkPolicy peer selects, by labels, pods of namespaces
+// other than the policy's own: their admins set their own pods' labels (no role a namespace
+// holds stops them labelling a Pod), so the peer admits every pod of those namespaces whose
+// owner wants in, and is read as every pod of the namespaces its namespaceSelector selects. A
+// peer of the policy's own namespace alone (no namespaceSelector, or one requiring
+// kubernetes.io/metadata.name to be its name) keeps its podSelector: its own admins label those
+// pods. Until December 2026 a policy admitting the pods labelled app=prometheus of every
+// namespace (namespaceSelector {}) passed the pods it selects, though any namespace's admin
+// reached them on every port by labelling a pod app=prometheus.
+func forgeablePeer(p networkingv1.NetworkPolicyPeer, namespace string) bool {
+	if p.NamespaceSelector == nil || p.PodSelector == nil || selectsAll(p.PodSelector) {
+		return false
+	}
+	sel := parsedSelector(p.NamespaceSelector)
+	reqs, selectable := sel.Requirements()
+	if !selectable {
+		return false // selects no namespace
+	}
+	for _, r := range reqs {
+		if r.Key() != corev1.LabelMetadataName {
+			continue
+		}
+		if values := r.Values(); (r.Operator() == selection.In || r.Operator() == selection.Equals || r.Operator() == selection.DoubleEquals) &&
+			values.Len() == 1 && values.Has(namespace) {
+			return false // the policy's own namespace alone
+		}
+	}
+	return true
 }
 
 func parsedSelector(sel *metav1.LabelSelector) labels.Selector {

@@ -269,8 +269,12 @@ func TestCoverEveryPod(t *testing.T) {
 		"another namespace, every other": {[]networkingv1.NetworkPolicyPeer{pods(&metav1.LabelSelector{}), ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpNotIn, "web"))}, false},
 		"no name is no namespace":        {[]networkingv1.NetworkPolicyPeer{ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpDoesNotExist))}, false},
 		"pods split by a label":          {[]networkingv1.NetworkPolicyPeer{both(&metav1.LabelSelector{}, expr("app", metav1.LabelSelectorOpExists)), both(&metav1.LabelSelector{}, expr("app", metav1.LabelSelectorOpDoesNotExist))}, true},
-		"some pods of some namespaces left": {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpDoesNotExist)),
-			both(expr("team", metav1.LabelSelectorOpExists), expr("role", metav1.LabelSelectorOpExists))}, false},
+		// Other namespaces' pods are selected by labels their admins set (forgeablePeer): the
+		// pods left out are any of them not yet labelled role, so the peers admit every pod.
+		"some pods of other namespaces left": {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpDoesNotExist)),
+			both(expr("team", metav1.LabelSelectorOpExists), expr("role", metav1.LabelSelectorOpExists))}, true},
+		"some pods of the own namespace left": {[]networkingv1.NetworkPolicyPeer{ns(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpNotIn, "shop")),
+			both(expr(corev1.LabelMetadataName, metav1.LabelSelectorOpIn, "shop"), expr("role", metav1.LabelSelectorOpExists))}, false},
 		"two values are not every value": {[]networkingv1.NetworkPolicyPeer{ns(expr("team", metav1.LabelSelectorOpIn, "a")), ns(expr("team", metav1.LabelSelectorOpIn, "b"))}, false},
 		"an ipBlock selects no pod":      {[]networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}}}, false},
 	}

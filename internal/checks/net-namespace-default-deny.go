@@ -21,7 +21,7 @@ var netNamespaceDefaultDeny = &engine.Check{
 		"NotIn, which selects every pod that does not opt out, or one that selects the pods of every " +
 		"Deployment, StatefulSet, DaemonSet or Job by a label set on all of them, such as " +
 		"pod-template-hash or batch.kubernetes.io/job-name Exists) and admits every source (no from, " +
-		"peers that together select every pod of every namespace, or ipBlocks that add up to every " +
+		"peers that together select every pod of every namespace, a peer of other namespaces' pods by their labels, which those namespaces' admins set, selecting every pod of them, or ipBlocks that add up to every " +
 		"address) on every port (no ports, or ports that cover every TCP port) undoes the deny, as do several that do " +
 		"so together; policies with too many rules, ports and addresses to judge (tens of " +
 		"thousands), or policies that together take too long to judge, leave the namespace NotAssessed. A policy the API server rejects (a peer that names nothing, an ipBlock " +

@@ -29,7 +29,8 @@ var netPodPolicyCoverage = &engine.Check{
 		"is every pod of every namespace (namespaceSelector {}, or one requiring only that " +
 		"kubernetes.io/metadata.name exists, which every namespace carries), or whose peers together " +
 		"select every pod of every namespace (a label and its absence; the own namespace and every " +
-		"namespace not named so), or whose ipBlocks, less their exceptions, add up to every " +
+		"namespace not named so; a peer that selects the pods of namespaces other than the policy's own by their labels selects every pod of those namespaces, " +
+		"whose admins label their own pods, as the pods labelled app=prometheus of every namespace admit any pod its owner labels so), or whose ipBlocks, less their exceptions, add up to every " +
 		"IPv4 or every IPv6 address (an IPv4-mapped block such as ::ffff:0.0.0.0/96 is the IPv4 block it maps, as Go's net package reads it), and with no ports or ports that cover every TCP port: an entry " +
 		"without a port number, or ranges up to endPort from 1 to 65535), which make the pod's " +
 		"ingress as open as no policy. Policies with too many rules, ports and addresses to judge " +
