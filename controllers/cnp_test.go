@@ -186,3 +186,69 @@ spec:
 	eventually(t, 15*time.Second, "the namespace without a default deny past the Pass rules",
 		says("net-namespace-default-deny", "cnp-pass", "none denies ingress by default"))
 }
+
+// TestAClusterAcceptFromLabelledPodsOfEveryNamespaceOpensThePods: an Admin-tier
+// ClusterNetworkPolicy Accept from the pods labelled app=prometheus of every namespace is final,
+// ahead of the tenant's default deny, and any namespace's admins label their own pods
+// app=prometheus: the operator reports the Deployment and the namespace open. Until December
+// 2026 both passed.
+func TestAClusterAcceptFromLabelledPodsOfEveryNamespaceOpensThePods(t *testing.T) {
+	createNamespace(t, "cnp-labels", map[string]string{"cnplabels": "true"})
+	applyYAML(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: cnp-labels
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+`)
+	applyYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: cnp-labels
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`)
+	t.Cleanup(func() {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
+		u.SetName("cnp-scrapers")
+		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
+	})
+	applyYAML(t, `
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: cnp-scrapers
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces:
+      matchLabels: {cnplabels: "true"}
+  ingress:
+  - name: prometheus
+    action: Accept
+    from:
+    - pods:
+        podSelector: {matchLabels: {app: prometheus}}
+`)
+	createProfile(t, "cnplabels", "cnplabels", nil)
+	const why = "its pods peers select pods by their labels, which each namespace's admins set on their own pods"
+	eventually(t, 20*time.Second, "the Accept from labelled pods opens web",
+		findingSays("cnp-labels", "cnplabels", "net-pod-policy-coverage", "web", why))
+	eventually(t, 15*time.Second, "the Accept from labelled pods undoes the namespace's default deny",
+		findingSays("cnp-labels", "cnplabels", "net-namespace-default-deny", "cnp-labels", why))
+}
