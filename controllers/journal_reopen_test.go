@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,66 @@ func TestAFindingReopenedInTheSecondItClosedIsAnotherDeviation(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %s opened %v closed %v", d.Namespace, d.Finding.Key, d.Opened, d.Closed))
 		}
 		t.Errorf("the pack lists %d open deviations of the reopened finding, want 1: %q", open, got)
+	}
+}
+
+// A namespace admin removes the failing container for one evaluation and adds it back under
+// another name (the privileged init container setup, then setup2). The journal closes the
+// finding on setup resolved (nothing on the Deployment fails in that evaluation) and opens one on
+// setup2, another finding key. The evidence pack merged a reopening within an hour of a
+// remediated closing into the row only under the same key, container included: it listed the
+// first a remediated deviation, with a time to remediate, and the second another row first
+// opened at the re-add, though the Deployment ran a privileged container throughout but for one
+// evaluation. A check failing again on the same resource within an hour continues the row,
+// whichever container it names.
+func TestAFailingContainerReaddedUnderAnotherNameIsNoRemediation(t *testing.T) {
+	ctx := context.Background()
+	const profile, ns = "jrename", "jrename-a"
+	createNamespace(t, ns, map[string]string{profile: "true"})
+	if err := k8s.Create(ctx, deployment(ns, "api", true)); err != nil {
+		t.Fatal(err)
+	}
+	createProfile(t, profile, profile, func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+	mine := func(r *journal.Record) bool {
+		return r.Profile == profile && r.Finding != nil && r.Finding.Check == "wl-privileged"
+	}
+	first := waitForRecords(t, "the finding opened", mine, "finding.opened wl-privileged api/setup")
+	updateDeployment(t, ns, "api", func(d *appsv1.Deployment) { d.Spec.Template.Spec.InitContainers = nil })
+	waitForRecords(t, "the finding closed", mine, "finding.closed wl-privileged api/setup")
+	updateDeployment(t, ns, "api", func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.InitContainers = deployment(ns, "api", true).Spec.Template.Spec.InitContainers
+		d.Spec.Template.Spec.InitContainers[0].Name = "setup2"
+	})
+	recs := waitForRecords(t, "the renamed container's finding opened", mine, "finding.opened wl-privileged api/setup2")
+	for _, r := range recs {
+		if r.Type == journal.FindingClosed && r.Finding.CloseReason != journal.CloseResolved {
+			t.Fatalf("the finding on setup closed %q; the test wants the journal's resolved closing the pack must read", r.Finding.CloseReason)
+		}
+	}
+
+	from := first[0].Time.Add(-time.Hour)
+	to := clk.Now().Add(time.Hour)
+	if n := time.Now().Add(time.Hour); n.After(to) {
+		to = n
+	}
+	pack, err := evidence.Collect(ctx, journalStore.Store, evidence.Options{From: from, To: to, Profile: profile, Clusters: []string{"test"}, Now: func() time.Time { return to }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, d := range pack.Deviations {
+		if d.Namespace != ns {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("%s remediated=%v reopened=%d opened=%v", d.Finding.Key, d.Remediated(), d.Reopened, d.Opened))
+		if d.Remediated() {
+			t.Errorf("the pack counts a remediation of %s (%v to remediate), though the same check failed again on the Deployment under another container name", d.Finding.Key, d.RemediationTime())
+		}
+		if !d.Since.Equal(first[0].Finding.FirstSeen) {
+			t.Errorf("%s is first opened at %v, want %v (the finding on setup)", d.Finding.Key, d.Since, first[0].Finding.FirstSeen)
+		}
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0], "remediated=false reopened=1") {
+		t.Errorf("the pack lists %q; want one row, open, reopened once", rows)
 	}
 }

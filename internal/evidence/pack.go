@@ -147,17 +147,39 @@ type Deviation struct {
 	// closing: a second leader's copy of a record of one (around a failover) is not another
 	// opening. Its first opening is in the builder's ended, as every row's.
 	reopenings []closedOpening
+	// containers are the containers the row's earlier openings named, where a later one named
+	// another (Finding.Container is the latest's): a failing container removed and added back
+	// under another name within ReopenedWithin continues the row.
+	containers []string
 	// listed: the row is in the pack's deviations already (it closed once).
 	listed bool
 }
 
-// closedOpening is one opening of a deviation row: when its finding was first seen, and when it
-// closed.
-type closedOpening struct{ firstSeen, closed time.Time }
+// closedOpening is one opening of a deviation row: its finding's key, when it was first seen,
+// and when it closed.
+type closedOpening struct {
+	key               string
+	firstSeen, closed time.Time
+}
 
-// hasClosed reports whether an opening of the row first seen at t closed already.
-func (d *Deviation) hasClosed(t time.Time) bool {
-	return slices.ContainsFunc(d.reopenings, func(o closedOpening) bool { return o.firstSeen.Equal(t) })
+// hasClosed reports whether an opening of the row of the finding key first seen at t closed
+// already.
+func (d *Deviation) hasClosed(key string, t time.Time) bool {
+	return slices.ContainsFunc(d.reopenings, func(o closedOpening) bool { return o.key == key && o.firstSeen.Equal(t) })
+}
+
+// Containers is the container column of the row: each container its openings named, in the
+// order they first did, separated by ";".
+func (d *Deviation) Containers() string {
+	if len(d.containers) == 0 {
+		return d.Finding.Container
+	}
+	return strings.Join(append(slices.Clone(d.containers), d.Finding.Container), ";")
+}
+
+// resourceKey is the key of a finding's check and resource, whatever its container.
+func resourceKey(f *journal.Finding) string {
+	return journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")
 }
 
 // ReopenedWithin is how soon after a remediated closing a finding that opens again is the same
@@ -171,10 +193,18 @@ func (d *Deviation) reopens(t time.Time) bool {
 	return !d.Closed.IsZero() && d.Remediated() && !d.Inferred && !t.Before(d.Closed) && t.Sub(d.Closed) <= ReopenedWithin
 }
 
-// reopen opens the closed row again at t for a finding first seen then.
+// reopen opens the closed row again at t for a finding first seen then, of the row's check and
+// resource, under its container or another.
 func (d *Deviation) reopen(t time.Time, f journal.Finding) {
 	d.openFor += d.Closed.Sub(d.currentFrom())
 	d.Reopened++
+	if f.Key != d.Finding.Key {
+		if !slices.Contains(d.containers, d.Finding.Container) && d.Finding.Container != f.Container {
+			d.containers = append(d.containers, d.Finding.Container)
+		}
+		d.containers = slices.DeleteFunc(d.containers, func(c string) bool { return c == f.Container })
+		d.Finding.Key, d.Finding.Container = f.Key, f.Container
+	}
 	d.current, d.episode = t, f.FirstSeen
 	d.Closed, d.Reason, d.Reassessed = time.Time{}, "", ""
 }
@@ -608,6 +638,11 @@ type builder struct {
 	// recent is each finding's latest deviation row that closed (by namespace key and finding
 	// key): a finding opening again soon after a remediation continues it (Deviation.reopens).
 	recent map[string]*Deviation
+	// remediatedOn are the deviation rows that closed remediated within the last ReopenedWithin,
+	// by namespace key and the check and resource (resourceKey), latest last: a finding of the
+	// check on the resource opening again under another container (a failing container removed
+	// for an evaluation and added back renamed) continues one of them.
+	remediatedOn map[string][]*Deviation
 	// left are the findings whose deviation ended without remediation (out of scope, resource
 	// gone), by namespace key and finding key: when each was first opened.
 	left map[string]time.Time
@@ -746,7 +781,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
-		open: map[string]map[string]*Deviation{}, ended: map[string]time.Time{}, recent: map[string]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]time.Time{}, recent: map[string]*Deviation{}, remediatedOn: map[string][]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -1341,16 +1376,26 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 			// the report's, to the second, and it failed again within the second it closed.
 			start := latest(opened, r.Closed)
 			switch {
-			case !f.FirstSeen.IsZero() && r.hasClosed(f.FirstSeen):
+			case !f.FirstSeen.IsZero() && r.hasClosed(f.Key, f.FirstSeen):
 				// An opening of the row that closed (a second leader's copy of its record).
 				return nil
 			case r.reopens(start):
-				r.reopen(start, f)
-				open[f.Key] = r
+				b.reopen(nk, r, start, f)
 				delete(b.recent, rk)
-				if f.Severity != "" {
-					r.Finding.Severity = f.Severity
-				}
+				return r
+			}
+		}
+		// The same check failing again on the same resource under another container soon after
+		// a remediated closing (the failing container removed for an evaluation and added back
+		// renamed): the failure went on, and the closing was no remediation.
+		rk = key(nk, resourceKey(&f))
+		rows := b.remediatedOn[rk]
+		if !f.FirstSeen.IsZero() && slices.ContainsFunc(rows, func(r *Deviation) bool { return r.hasClosed(f.Key, f.FirstSeen) }) {
+			return nil // a copy of a record of a closed opening of the row
+		}
+		for i := len(rows) - 1; i >= 0; i-- {
+			if r := rows[i]; r.reopens(latest(opened, r.Closed)) {
+				b.reopen(nk, r, latest(opened, r.Closed), f)
 				return r
 			}
 		}
@@ -1367,6 +1412,20 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 	return d
 }
 
+// reopen opens the closed row r of namespace key nk again at t for the finding f.
+func (b *builder) reopen(nk string, r *Deviation, t time.Time, f journal.Finding) {
+	rk := key(nk, resourceKey(&r.Finding))
+	b.remediatedOn[rk] = slices.DeleteFunc(b.remediatedOn[rk], func(o *Deviation) bool { return o == r })
+	if len(b.remediatedOn[rk]) == 0 {
+		delete(b.remediatedOn, rk)
+	}
+	r.reopen(t, f)
+	b.open[nk][f.Key] = r
+	if f.Severity != "" {
+		r.Finding.Severity = f.Severity
+	}
+}
+
 // exception is the latest exception of the name (the one a finding excepted now refers to).
 // close ends an open deviation at the time.
 func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string) {
@@ -1377,6 +1436,16 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 		delete(b.left, key(nk, d.Finding.Key))
 	} else {
 		b.left[key(nk, d.Finding.Key)] = d.Since
+	}
+	if reason == journal.CloseMoved {
+		// The same evaluation opened the check's finding on the resource under another
+		// container (journaled before this closing): the failure goes on there, first opened
+		// when this one was. Any opened in the second the evaluation began is taken to be it.
+		for _, o := range b.open[nk] {
+			if o != d && resourceKey(&o.Finding) == resourceKey(&d.Finding) && !o.Opened.Before(at.Truncate(time.Second)) && d.Since.Before(o.Since) {
+				o.Since = d.Since
+			}
+		}
 	}
 	if !d.listed {
 		b.pack.Deviations = append(b.pack.Deviations, d)
@@ -1391,10 +1460,16 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 		for i < len(d.reopenings) && at.Sub(d.reopenings[i].closed) > ReopenedWithin {
 			i++ // in the order they closed
 		}
-		d.reopenings = append(d.reopenings[i:], closedOpening{firstSeen: d.episode, closed: at})
+		d.reopenings = append(d.reopenings[i:], closedOpening{key: d.Finding.Key, firstSeen: d.episode, closed: at})
 	}
 	delete(b.open[nk], d.Finding.Key)
 	b.recent[key(nk, d.Finding.Key)] = d
+	if d.Remediated() && !inferred {
+		rk := key(nk, resourceKey(&d.Finding))
+		b.remediatedOn[rk] = append(slices.DeleteFunc(b.remediatedOn[rk], func(o *Deviation) bool {
+			return o == d || at.Sub(o.Closed) > ReopenedWithin || o.Closed.IsZero()
+		}), d)
+	}
 }
 
 // openAgain is the deviation of a finding an attestation at at lists open with the first-seen
@@ -1408,7 +1483,7 @@ func (b *builder) openAgain(c, profile, ns string, f journal.Finding, at time.Ti
 	closed, ok := b.ended[endedKey(nk, f.Key, f.FirstSeen)]
 	if r := b.recent[key(nk, f.Key)]; !ok && r != nil && !f.FirstSeen.IsZero() {
 		for _, o := range r.reopenings {
-			if o.firstSeen.Equal(f.FirstSeen) {
+			if o.key == f.Key && o.firstSeen.Equal(f.FirstSeen) {
 				closed, ok = o.closed, true
 			}
 		}
@@ -2127,7 +2202,7 @@ func (p *Pack) writeDeviations(w io.Writer) error {
 		if d.Remediated() {
 			remediation = hours(d.RemediationTime())
 		}
-		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.IdentityKind(), f.Name, f.Container,
+		cw.Write([]string{d.Cluster, d.Profile, d.Namespace, f.Check, f.Severity, strings.Join(f.Criteria, ";"), f.IdentityKind(), f.Name, d.Containers(),
 			ts(d.Opened), ts(d.Closed), hours(d.Duration(p.Until)), d.status(), strings.Join(d.Exceptions, ";"), f.Message,
 			ts(d.Since), remediation, ts(d.ExceptedFrom), hours(d.ExceptedFor(p.Until)), d.Reassessed, strconv.Itoa(d.Reopened), hours(d.OpenFor(p.Until))})
 	}
