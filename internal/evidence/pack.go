@@ -644,8 +644,11 @@ type builder struct {
 	// for an evaluation and added back renamed) continues one of them.
 	remediatedOn map[string][]*Deviation
 	// left are the findings whose deviation ended without remediation (out of scope, resource
-	// gone), by namespace key and finding key: when each was first opened.
-	left map[string]time.Time
+	// gone, not assessed, moved): when each was first opened. By namespace key and the check
+	// and resource (resourceKey), then the finding key: a finding of the check on the resource
+	// under another container (renamed while out of scope or left undecided) failed since then
+	// too.
+	left map[string]map[string]time.Time
 	// exceptions are the rows of each exception name (cluster, namespace, name), one per
 	// object by creation time, oldest first: a name deleted and created again is another
 	// exception.
@@ -781,7 +784,7 @@ func collect(ctx context.Context, store journal.Store, opts Options, population 
 	until := earliest(opts.To, now())
 	b := &builder{
 		opts: opts, pack: &Pack{Options: opts, Until: until},
-		open: map[string]map[string]*Deviation{}, ended: map[string]time.Time{}, recent: map[string]*Deviation{}, remediatedOn: map[string][]*Deviation{}, left: map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
+		open: map[string]map[string]*Deviation{}, ended: map[string]time.Time{}, recent: map[string]*Deviation{}, remediatedOn: map[string][]*Deviation{}, left: map[string]map[string]time.Time{}, exceptions: map[string][]*ExceptionRow{}, selecting: map[string]struct{}{},
 		coverage: map[string]*CoverageRow{}, timelines: map[string]*Timeline{}, evaluations: map[string]*evaluations{}, resumedIn: map[string][]time.Time{}, resumedNS: map[string][]time.Time{},
 		checks: map[string]*CheckSummary{}, lastStop: map[string]time.Time{}, specs: map[string]string{}, versions: map[string]journal.ProfileSpec{}, selection: map[string][]string{},
 		days:       int(opts.To.Sub(dayStart(opts.From)).Hours()/24 + 0.999999),
@@ -1400,7 +1403,7 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 			}
 		}
 		d = &Deviation{Cluster: c, Profile: profile, Namespace: ns, Finding: f, Opened: opened, Since: opened, BeforeWindow: opened.Before(b.opts.From), episode: f.FirstSeen}
-		if since, ok := b.left[key(nk, f.Key)]; ok && since.Before(opened) {
+		if since, ok := b.takeLeft(nk, &f); ok && since.Before(opened) {
 			d.Since = since
 		}
 		d.Finding.Exception = ""
@@ -1410,6 +1413,30 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 		d.Finding.Severity = f.Severity
 	}
 	return d
+}
+
+// takeLeft is when the finding f of namespace key nk was first opened, when a deviation of it
+// ended without remediation (ok false when none did): its own finding key's, or else the earliest
+// of another container's of the same check and resource (renamed while nothing judged it), which
+// it then takes.
+func (b *builder) takeLeft(nk string, f *journal.Finding) (since time.Time, ok bool) {
+	rk := key(nk, resourceKey(f))
+	left := b.left[rk]
+	taken := f.Key
+	if since, ok = left[f.Key]; !ok {
+		for k, t := range left {
+			if !ok || t.Before(since) || (t.Equal(since) && k < taken) {
+				since, taken, ok = t, k, true
+			}
+		}
+		if ok {
+			delete(left, taken)
+			if len(left) == 0 {
+				delete(b.left, rk)
+			}
+		}
+	}
+	return since, ok
 }
 
 // reopen opens the closed row r of namespace key nk again at t for the finding f.
@@ -1432,18 +1459,35 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 	nk := key(d.Cluster, d.Profile, d.Namespace)
 	d.unexcept(at)
 	d.Closed, d.Inferred, d.Reason = at, inferred, reason
+	rk := key(nk, resourceKey(&d.Finding))
 	if d.Remediated() {
-		delete(b.left, key(nk, d.Finding.Key))
+		delete(b.left[rk], d.Finding.Key)
+		if len(b.left[rk]) == 0 {
+			delete(b.left, rk)
+		}
 	} else {
-		b.left[key(nk, d.Finding.Key)] = d.Since
+		if b.left[rk] == nil {
+			b.left[rk] = map[string]time.Time{}
+		}
+		b.left[rk][d.Finding.Key] = d.Since
 	}
 	if reason == journal.CloseMoved {
 		// The same evaluation opened the check's finding on the resource under another
 		// container (journaled before this closing): the failure goes on there, first opened
 		// when this one was. Any opened in the second the evaluation began is taken to be it.
+		moved := false
 		for _, o := range b.open[nk] {
-			if o != d && resourceKey(&o.Finding) == resourceKey(&d.Finding) && !o.Opened.Before(at.Truncate(time.Second)) && d.Since.Before(o.Since) {
-				o.Since = d.Since
+			if o != d && resourceKey(&o.Finding) == resourceKey(&d.Finding) && !o.Opened.Before(at.Truncate(time.Second)) {
+				moved = true
+				if d.Since.Before(o.Since) {
+					o.Since = d.Since
+				}
+			}
+		}
+		if moved { // taken: no later finding takes it again
+			delete(b.left[rk], d.Finding.Key)
+			if len(b.left[rk]) == 0 {
+				delete(b.left, rk)
 			}
 		}
 	}
@@ -1465,7 +1509,6 @@ func (b *builder) close(d *Deviation, at time.Time, inferred bool, reason string
 	delete(b.open[nk], d.Finding.Key)
 	b.recent[key(nk, d.Finding.Key)] = d
 	if d.Remediated() && !inferred {
-		rk := key(nk, resourceKey(&d.Finding))
 		b.remediatedOn[rk] = append(slices.DeleteFunc(b.remediatedOn[rk], func(o *Deviation) bool {
 			return o == d || at.Sub(o.Closed) > ReopenedWithin || o.Closed.IsZero()
 		}), d)

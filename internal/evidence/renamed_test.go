@@ -59,3 +59,53 @@ func TestAFailingContainerAddedBackRenamedContinuesItsDeviation(t *testing.T) {
 		t.Errorf("deviations.csv (name container opened closed status first_opened remediation_hours reopened open_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A namespace admin pushes a failing workload past what the operator reads for a while (the
+// journal closes the finding not-assessed: nothing says it ended), and renames the container
+// while it is: when it fails again under the new name, and is then fixed, its first_opened and
+// time to remediate were counted from the new name's opening, the time it failed before hidden.
+// Under the same name the pack kept first_opened (the closing is no remediation); under another
+// it now does too.
+func TestAFindingHiddenAndRenamedKeepsWhenItWasFirstOpened(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	finding := func(name, container string) journal.Finding {
+		return journal.Finding{Key: journal.FindingKey("sec-literal-env-credentials", "Deployment", name, container), Check: "sec-literal-env-credentials", Severity: "High", Kind: "Deployment", Name: name, Container: container}
+	}
+	opened := func(when time.Time, f journal.Finding) journal.Record {
+		f.FirstSeen = when
+		return journal.Record{Type: journal.FindingOpened, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
+	}
+	closed := func(when, first time.Time, f journal.Finding, reason string) journal.Record {
+		f.FirstSeen, f.CloseReason = first, reason
+		return journal.Record{Type: journal.FindingClosed, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
+	}
+	recs := []journal.Record{
+		// same: hidden 2 h, failing again under the same name, fixed an hour later.
+		opened(at(0), finding("same", "app")),
+		closed(at(time.Hour), at(0), finding("same", "app"), journal.CloseNotAssessed),
+		opened(at(3*time.Hour), finding("same", "app")),
+		closed(at(4*time.Hour), at(3*time.Hour), finding("same", "app"), journal.CloseResolved),
+		// renamed: the same, but failing again as worker.
+		opened(at(0), finding("renamed", "app")),
+		closed(at(time.Hour), at(0), finding("renamed", "app"), journal.CloseNotAssessed),
+		opened(at(3*time.Hour), finding("renamed", "worker")),
+		closed(at(4*time.Hour), at(3*time.Hour), finding("renamed", "worker"), journal.CloseResolved),
+	}
+	from, to := t0.Add(-time.Hour), t0.Add(5*time.Hour)
+	recs = append(recs, heartbeats(from, to)...)
+	out := buildPack(t, journalOf(t, recs...), from, to)
+	var got []string
+	for _, r := range readCSV(t, filepath.Join(out, "deviations.csv")) {
+		got = append(got, strings.Join([]string{r["name"], r["container"], r["opened"], r["status"], r["first_opened"], r["remediation_hours"]}, " "))
+	}
+	want := []string{
+		"renamed app " + ts(at(0)) + " closed-not-assessed " + ts(at(0)) + " ",
+		"same app " + ts(at(0)) + " closed-not-assessed " + ts(at(0)) + " ",
+		"renamed worker " + ts(at(3*time.Hour)) + " closed " + ts(at(0)) + " " + hours(4*time.Hour),
+		"same app " + ts(at(3*time.Hour)) + " closed " + ts(at(0)) + " " + hours(4*time.Hour),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deviations.csv (name container opened status first_opened remediation_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
