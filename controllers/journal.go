@@ -278,6 +278,7 @@ func (h *journalHook) apply(r *journal.Record) {
 			for _, f := range a.Open {
 				t.open[f.Key] = f
 			}
+			h.applyInForce(r.Namespace, a.Exceptions)
 		}
 	case journal.ExceptionRequested, journal.ExceptionApproved, journal.ExceptionExpired, journal.ExceptionRevoked, journal.ExceptionChanged:
 		if r.Exception != nil {
@@ -315,6 +316,30 @@ func (h *journalHook) apply(r *journal.Record) {
 				}
 			}
 		}
+	}
+}
+
+// applyInForce restores the exceptions an attestation of namespace ns states in force, where the
+// records read do not describe them (requested longer ago than what Restore reads): unknown, the
+// next evaluation journaled each again as requested, dated when it was created, with the spec it
+// has now, in a segment whose time range reached back to then, so that the evidence pack of that
+// past period, built after the restart, showed today's spec as the one requested then.
+func (h *journalHook) applyInForce(ns string, inForce []journal.Exception) {
+	for i := range inForce {
+		x := &inForce[i]
+		exNS := ns
+		if x.Namespace != "" {
+			exNS = x.Namespace // the operator's, in force in ns
+		}
+		k := engine.ExceptionKey(exNS, x.Name)
+		if e := h.exceptions[k]; e != nil && (x.Created.IsZero() || e.created.IsZero() || e.created.Equal(x.Created)) {
+			continue // described by its records
+		}
+		e := &exTrack{namespace: exNS, name: x.Name, created: x.Created, expires: x.Expires, spec: x.SpecSHA256}
+		if x.ApprovedBy != "" {
+			e.approved, e.approvedGen = true, x.Generation
+		}
+		h.exceptions[k] = e
 	}
 }
 

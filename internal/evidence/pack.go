@@ -991,6 +991,14 @@ func (b *builder) read(r *record, line []byte) {
 		if r.Type == journal.ExceptionChanged && r.Exception.SpecSHA256 != "" && e.SpecSHA256 == r.Exception.SpecSHA256 {
 			return // the spec shown already (a change journaled by two leaders)
 		}
+		if restated(e, r) {
+			// The same event stated again: by an operator that restarted after what it restores
+			// from the journal, which journals the exception again as it is now, dated with the
+			// event's time, in a later segment whose time range reaches back to it. What was
+			// stated first is what was known then; a pack of this period built later must not
+			// show the spec of today as the one requested (or approved, or expired) then.
+			return
+		}
 		if r.Type == journal.ExceptionChanged && e.Ended.IsZero() && !e.Expires.IsZero() && e.Expires.Before(r.Time) {
 			b.lapsed(e, r.Time)
 		}
@@ -1437,6 +1445,20 @@ func (b *builder) takeLeft(nk string, f *journal.Finding) (since time.Time, ok b
 		}
 	}
 	return since, ok
+}
+
+// restated reports whether the exception record r states again an event the row e holds already,
+// at the same time: its request, its approval, or its expiry.
+func restated(e *ExceptionRow, r *record) bool {
+	switch r.Type {
+	case journal.ExceptionRequested:
+		return !e.Requested.IsZero() && e.Requested.Equal(r.Time)
+	case journal.ExceptionApproved:
+		return !e.Approved.IsZero() && e.Approved.Equal(r.Time)
+	case journal.ExceptionExpired:
+		return e.State == "Expired" && e.Ended.Equal(r.Time)
+	}
+	return false
 }
 
 // reopen opens the closed row r of namespace key nk again at t for the finding f.
