@@ -88,7 +88,8 @@ func ValidateClusterName(name string) error {
 }
 
 // Last is the time of the latest record in the chain the operator dated as it wrote it
-// (DatedAsWritten: a heartbeat, its start or stop, an evaluation's states), or, where the
+// (DatedAsWritten: a heartbeat, its start or stop, an evaluation's states; and datedByWriter:
+// an evaluation's finding records and an exception's change), or, where the
 // segments read hold none, of the latest record (zero for an empty chain): after a restart it is
 // the start of the interval nobody observed, and a new leader's clock must pass it. A record
 // dated with an event's time (an exception's expiry, which operators built before 68ac8ba6
@@ -103,7 +104,7 @@ func (w *Writer) Last() time.Time {
 
 // note notes a record's time as read or written (Last).
 func (w *Writer) note(typ Type, t time.Time) {
-	if DatedAsWritten(typ) && t.After(w.last) {
+	if datedByWriter(typ) && t.After(w.last) {
 		w.last = t
 	}
 	if t.After(w.lastAny) {
@@ -487,3 +488,19 @@ func readSegment(ctx context.Context, store Store, ref SegmentRef, fn func([]byt
 
 // Cluster is the chain this writer appends to.
 func (w *Writer) Cluster() string { return w.opts.Cluster }
+
+// datedByWriter reports whether records of the type are dated by the writing operator's clock:
+// those DatedAsWritten, and an evaluation's finding records and an exception's change, which the
+// operator dates when it writes them (a finding's opening at its first-seen time, the report's,
+// which is at most then). An evaluation that changes no criterion writes only these: a leader
+// whose clock is behind them must wait for them as for the others (Queue.awaitClock), or what it
+// writes sorts before them (a finding it closes would read as closed before it opened). They do
+// not count for verification's coverage and clock checks (DatedAsWritten): a namespace admin
+// decides how many there are, not whether the operator ran.
+func datedByWriter(t Type) bool {
+	switch t {
+	case FindingOpened, FindingClosed, FindingExcepted, FindingUnexcepted, ExceptionChanged:
+		return true
+	}
+	return DatedAsWritten(t)
+}
