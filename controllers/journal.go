@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,11 @@ type nsTrack struct {
 	// one failing again must not be opened with the first-seen time of the one that closed, in
 	// the same second or from a report not written since (see observe).
 	closedSeen map[string]time.Time
+	// leftSince are, by Finding.Key, when the findings the journal closed without remediation
+	// (not-assessed, out-of-scope, resource-gone, reassessed, moved) were first seen failing
+	// (Finding.Since, or FirstSeen): a finding of the check on the resource opening again is
+	// journaled failing since then (takeSince).
+	leftSince map[string]time.Time
 	// known is when the latest evaluation the journal describes (this process's, or the
 	// latest attestation read back) found open exactly the findings of open then: a report
 	// showing a finding first seen before it that it did not hold open shows an ended episode.
@@ -234,7 +240,9 @@ func (h *journalHook) apply(r *journal.Record) {
 				f.Exception = ""
 			}
 			if prev, ok := h.track(r.Profile, r.Namespace).open[f.Key]; ok && !prev.FirstSeen.IsZero() {
-				f.FirstSeen = prev.FirstSeen
+				f.FirstSeen, f.Since = prev.FirstSeen, prev.Since
+			} else if r.Type == journal.FindingOpened && !f.Since.IsZero() {
+				h.track(r.Profile, r.Namespace).takeSince(&f) // taken by this opening
 			}
 			h.track(r.Profile, r.Namespace).open[f.Key] = f
 		}
@@ -242,6 +250,7 @@ func (h *journalHook) apply(r *journal.Record) {
 		if r.Finding != nil {
 			t := h.track(r.Profile, r.Namespace)
 			delete(t.open, r.Finding.Key)
+			t.noteClosed(r.Finding)
 			// The report may still show the episode (its process stopped before writing it):
 			// a finding failing again is not first seen then (observe).
 			if !r.Finding.FirstSeen.IsZero() {
@@ -316,6 +325,50 @@ func (h *journalHook) apply(r *journal.Record) {
 				}
 			}
 		}
+	}
+}
+
+// noteClosed notes a finding the journal closed: one closed without remediation was failing since
+// its Since (or FirstSeen), which a finding of its check on its resource opening again takes.
+func (t *nsTrack) noteClosed(f *journal.Finding) {
+	if f.CloseReason == "" || f.CloseReason == journal.CloseResolved || f.CloseReason == journal.CloseMoved {
+		delete(t.leftSince, f.Key) // remediated; or moved, its time given to where it moved (movedSince)
+		return
+	}
+	since := f.Since
+	if since.IsZero() || (!f.FirstSeen.IsZero() && f.FirstSeen.Before(since)) {
+		since = f.FirstSeen
+	}
+	if since.IsZero() {
+		return
+	}
+	if t.leftSince == nil {
+		t.leftSince = map[string]time.Time{}
+	}
+	t.leftSince[f.Key] = since
+}
+
+// takeSince sets f.Since from the findings of its check on its resource that closed without
+// remediation (leftSince): its own key's, or else the earliest of another container's (renamed
+// meanwhile), which it takes. f.Since stays as it is when it is earlier, or none is known.
+func (t *nsTrack) takeSince(f *journal.Finding) {
+	prefix := journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")
+	taken, since, ok := f.Key, time.Time{}, false
+	if s, own := t.leftSince[f.Key]; own {
+		since, ok = s, true
+	} else {
+		for k, s := range t.leftSince {
+			if strings.HasPrefix(k, prefix) && (!ok || s.Before(since) || (s.Equal(since) && k < taken)) {
+				taken, since, ok = k, s, true
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	delete(t.leftSince, taken)
+	if since.Before(f.FirstSeen) && (f.Since.IsZero() || since.Before(f.Since)) {
+		f.Since = since
 	}
 }
 

@@ -95,6 +95,9 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 					f.FirstSeen = closed.Add(time.Millisecond)
 				}
 			}
+			// Failing since an earlier finding of the check on the resource that closed without
+			// remediation (left undecided, renamed): nothing says the failure ended between.
+			t.takeSince(&f)
 			if i, ok := shownAt[k]; ok && !f.FirstSeen.Equal(shown[i].FirstSeen.Time) {
 				// The report shows the first-seen time the journal records, not the ended
 				// episode's.
@@ -107,14 +110,14 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 				add(journal.FindingExcepted, now, f)
 			}
 		case prev.Exception != f.Exception:
-			f.FirstSeen = prev.FirstSeen
+			f.FirstSeen, f.Since = prev.FirstSeen, prev.Since
 			if f.Exception != "" {
 				add(journal.FindingExcepted, now, f)
 			} else {
 				add(journal.FindingUnexcepted, now, f)
 			}
 		default:
-			f.FirstSeen = prev.FirstSeen
+			f.FirstSeen, f.Since = prev.FirstSeen, prev.Since
 		}
 		current[k] = f
 	}
@@ -158,6 +161,11 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 				f.CloseReason, f.Reassessed = journal.CloseReassessed, changed
 			}
 			add(journal.FindingClosed, now, f)
+			if f.CloseReason == journal.CloseMoved {
+				movedSince(recs, current, f)
+			} else {
+				t.noteClosed(&f)
+			}
 			if t.closedSeen == nil {
 				t.closedSeen = map[string]time.Time{}
 			}
@@ -214,6 +222,31 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 	// between leaves nothing for its successor to miss); never longer than journalWait, and
 	// not at all while the journal is behind.
 	h.queue.AddAndWait(ctx, journalWait, recs...)
+}
+
+// movedSince gives the findings of f's check on f's resource that the evaluation opened under
+// another container (their opened records in recs, and current) the time f was failing since:
+// f moved to them (journal.CloseMoved).
+func movedSince(recs []journal.Record, current map[string]journal.Finding, f journal.Finding) {
+	since := f.Since
+	if since.IsZero() || f.FirstSeen.Before(since) {
+		since = f.FirstSeen
+	}
+	resource := journal.FindingKey(f.Check, f.IdentityKind(), f.Name, "")
+	for i := range recs {
+		o := recs[i].Finding
+		if recs[i].Type != journal.FindingOpened || o == nil || o.Key == f.Key || journal.FindingKey(o.Check, o.IdentityKind(), o.Name, "") != resource {
+			continue
+		}
+		if since.IsZero() || !since.Before(o.FirstSeen) || (!o.Since.IsZero() && !since.Before(o.Since)) {
+			continue
+		}
+		o.Since = since
+		if c, ok := current[o.Key]; ok {
+			c.Since = since
+			current[o.Key] = c
+		}
+	}
 }
 
 // notAssessedKeys are the journal keys, without their container, of the results of ns's objects

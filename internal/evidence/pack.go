@@ -1414,6 +1414,11 @@ func (b *builder) deviation(c, profile, ns string, f journal.Finding, at time.Ti
 		if since, ok := b.takeLeft(nk, &f); ok && since.Before(opened) {
 			d.Since = since
 		}
+		if !f.Since.IsZero() && f.Since.Before(d.Since) {
+			// Failing since an earlier finding of the check on the resource that closed without
+			// remediation, which the journal says (before the period, too).
+			d.Since = f.Since
+		}
 		d.Finding.Exception = ""
 		open[f.Key] = d
 	}

@@ -151,6 +151,12 @@ type Finding struct {
 	Exception string `json:"exception,omitempty"`
 	// FirstSeen is when the operator first saw the failure (for opened records, the event time).
 	FirstSeen time.Time `json:"firstSeen,omitzero"`
+	// Since, on an opened record (and an attestation's open findings), is when the check was
+	// first seen failing on the resource, where that is before FirstSeen: an earlier finding of
+	// it (under this container or another) closed without remediation (not-assessed,
+	// out-of-scope, resource-gone, reassessed, moved), so nothing says the failure ended
+	// between. Zero otherwise, and in journals written before December 2026.
+	Since time.Time `json:"since,omitzero"`
 	// CloseReason says why a closed record's finding went away (CloseResolved,
 	// CloseOutOfScope, CloseResourceGone, CloseReassessed, CloseNotAssessed, CloseMoved); empty
 	// in other records, and in journals written before it was recorded.
