@@ -312,16 +312,27 @@ func findingCounts(s v1alpha1.ReportSummary) string {
 // soc2_operator_criterion_status says: they are its last evaluation's, shown beside it.
 func criteriaTable(w io.Writer, r *v1alpha1.ComplianceReport, width int) error {
 	fmt.Fprintf(w, "Criteria of %s/%s (profile %s):\n", r.Namespace, r.Name, r.Spec.Profile)
-	t := &termtable.Table{Header: []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "UNREAD", "EXCEPTED", "UNDECIDED", "TITLE"}, Flex: 8, MinColumn: 6}
+	// UNREAD: the criterion's results on resources larger than the operator reads, which it
+	// fails closed on (CriterionStatus.Unread): a Fail with FAILED 0 says why. The column is
+	// shown when some criterion of the report has such results, so that the common table
+	// keeps its width for the titles.
+	unread := slices.ContainsFunc(r.Status.Criteria, func(c v1alpha1.CriterionStatus) bool { return c.Unread > 0 })
+	header := []string{"CRITERION", "STATUS", "CHECKS", "UNASSESSED", "FAILED", "EXCEPTED", "UNDECIDED", "TITLE"}
+	if unread {
+		header = slices.Insert(header, 5, "UNREAD")
+	}
+	t := &termtable.Table{Header: header, Flex: len(header) - 1, MinColumn: 6}
 	stale := staleCondition(*r) != nil
 	for _, c := range r.Status.Criteria {
 		status := string(c.Status)
 		if stale {
 			status = "Unknown (" + status + " at the last evaluation)"
 		}
-		// UNREAD: the criterion's results on resources larger than the operator reads, which it
-		// fails closed on (CriterionStatus.Unread): a Fail with FAILED 0 says why.
-		t.Add(string(c.ID), status, fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Unread), fmt.Sprint(c.Excepted), fmt.Sprint(c.NotAssessed), c.Title)
+		row := []string{string(c.ID), status, fmt.Sprint(c.Checks), fmt.Sprint(c.UnassessedChecks), fmt.Sprint(c.Failed), fmt.Sprint(c.Excepted), fmt.Sprint(c.NotAssessed), c.Title}
+		if unread {
+			row = slices.Insert(row, 5, fmt.Sprint(c.Unread))
+		}
+		t.Add(row...)
 	}
 	if len(r.Status.Criteria) == 0 {
 		fmt.Fprintln(w, "  (none yet: the operator has not evaluated this namespace)")
