@@ -208,17 +208,18 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 	// that none of its first-seen times is taken and none of its findings reads as resolved.
 	uid := string(r.namespaceUID(ctx, ns))
 	r.journal.namespaceObserved(ctx, profile.Name, ns, uid, now)
+	persists := report.Persisting(ev.Summary(ns).Findings)
 	desired := report.NamespaceStatus(report.NamespaceInput{
 		Evaluation: ev, Namespace: ns, Previous: previous, Now: now,
 		CatalogVersion: r.CatalogVersion, Generation: generation,
-		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns)),
+		FirstSeen:      r.journal.firstSeen(profile.Name, ns, report.Lookup(r.firstSeen, profile.Name, ns, now, persists)),
 		ObservingSince: r.state.observingSince(r.Clock.Now), Coverage: covered,
 	})
 	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
 	// The journal may replace a first-seen time of an episode it saw end (observe): remembered
 	// after it, so that the report does not go back to it.
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, uid, ev, desired.Findings, now)
-	r.firstSeen.Record(profile.Name, ns, desired.Findings, report.Persisting(ev.Summary(ns).Findings))
+	r.firstSeen.Record(profile.Name, ns, desired.Findings, persists, now)
 	return desired
 }
 

@@ -43,17 +43,22 @@ func (r *ComplianceProfileReconciler) updateProfileStatus(ctx context.Context, p
 		problems = append(problems, r.noNamespacesSelected(ctx, profile))
 	}
 	exceptions, exceptionsTotal := r.state.clusterExceptions(ps)
+	now := r.Clock.Now()
+	persists := func(string) bool { return true } // not judged now: none renamed
+	if p.clusterJudged {
+		persists = report.Persisting(p.clusterSummary.Findings)
+	}
 	desired := report.ProfileStatus(report.ProfileInput{
 		Plan: ps.plan, Total: total, Cluster: cluster, Namespaces: n, NonCompliant: nonCompliant,
 		ClusterExceptions: exceptions, ClusterExceptionsTotal: exceptionsTotal,
 		Previous: &profile.Status, Generation: profile.Generation, CatalogVersion: r.CatalogVersion,
-		Now: r.Clock.Now(), Problems: problems, GatherError: gatherErr,
-		FirstSeen: report.Lookup(r.firstSeen, profile.Name, ""),
+		Now: now, Problems: problems, GatherError: gatherErr,
+		FirstSeen: report.Lookup(r.firstSeen, profile.Name, "", now, persists),
 	})
 	if p.clusterJudged && r.firstSeen != nil {
 		// The cluster-scoped objects were judged now: remember the times of the findings listed,
 		// and keep those of the findings crowded out of the list that persist.
-		r.firstSeen.Record(profile.Name, "", desired.ClusterFindings, report.Persisting(p.clusterSummary.Findings))
+		r.firstSeen.Record(profile.Name, "", desired.ClusterFindings, persists, now)
 	}
 	r.journal.setCondition(&desired.Conditions, profile.Generation)
 	setProfileReady(profile.Name, desired.Conditions)

@@ -187,12 +187,12 @@ func TestFirstSeenOutlivesTheReport(t *testing.T) {
 	objs := testgen.EngineObjects(testgen.Generate(testgen.Options{Namespaces: 1, Workloads: 2, FailingEvery: 2}))
 	ev := engine.Compile(checks.Catalogue(), nil).Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now})
 	store := NewMemoryFirstSeen()
-	first := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, FirstSeen: Lookup(store, "p", "team-000")})
-	store.Record("p", "team-000", first.Findings, Persisting(ev.Summary("team-000").Findings))
+	first := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: now, FirstSeen: Lookup(store, "p", "team-000", now, nil)})
+	store.Record("p", "team-000", first.Findings, Persisting(ev.Summary("team-000").Findings), now)
 
 	later := now.Add(time.Hour)
 	recreated := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "team-000", Now: later,
-		Previous: &v1alpha1.ComplianceReportStatus{}, FirstSeen: Lookup(store, "p", "team-000")})
+		Previous: &v1alpha1.ComplianceReportStatus{}, FirstSeen: Lookup(store, "p", "team-000", now, nil)})
 	for _, f := range recreated.Findings {
 		if !f.FirstSeen.Time.Equal(now) {
 			t.Errorf("%s on %s: first seen %s after the report was deleted, want %s", f.Check, f.Resource.Name, f.FirstSeen, now)
@@ -216,14 +216,14 @@ func TestFirstSeenKeepsWhatStillFailsOnly(t *testing.T) {
 	}
 	all := Findings(results, len(results), func(*v1alpha1.Finding) (time.Time, bool) { return time.Time{}, false }, now)
 	store := NewMemoryFirstSeen()
-	store.Record("p", "team-000", all, Persisting(results))
+	store.Record("p", "team-000", all, Persisting(results), now)
 	// Only the first is listed now; the others still fail.
-	store.Record("p", "team-000", all[:1], Persisting(results))
+	store.Record("p", "team-000", all[:1], Persisting(results), now)
 	if got, ok := store.Lookup("p", "team-000", FindingKey(&all[1])); !ok || !got.Equal(now) {
 		t.Errorf("a finding crowded out of the list: remembered %v, %v; want %v", got, ok, now)
 	}
 	// Only the first still fails.
-	store.Record("p", "team-000", all[:1], Persisting(results[:1]))
+	store.Record("p", "team-000", all[:1], Persisting(results[:1]), now)
 	if got, ok := store.Lookup("p", "team-000", FindingKey(&all[1])); ok {
 		t.Errorf("a finding that no longer fails is still remembered, first seen %v", got)
 	}
@@ -376,8 +376,8 @@ func TestFirstSeenTellsGroupsApart(t *testing.T) {
 		Evaluation: plan.Evaluate(engine.NewInventory(sameNameGateways(t, false), true), nil, engine.Options{Now: now})})
 	later := now.Add(time.Hour)
 	store := NewMemoryFirstSeen()
-	store.Record("p", "shop", first.Findings, nil)
-	for name, lookup := range map[string]FirstSeenLookup{"from the previous status": nil, "from the store": Lookup(store, "p", "shop")} {
+	store.Record("p", "shop", first.Findings, nil, now)
+	for name, lookup := range map[string]FirstSeenLookup{"from the previous status": nil, "from the store": Lookup(store, "p", "shop", later, nil)} {
 		ev := plan.Evaluate(engine.NewInventory(sameNameGateways(t, true), true), nil, engine.Options{Now: later})
 		second := NamespaceStatus(NamespaceInput{Evaluation: ev, Namespace: "shop", Now: later, Previous: &first, FirstSeen: lookup})
 		n := 0
