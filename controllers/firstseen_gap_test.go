@@ -1,0 +1,119 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	testingclock "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
+)
+
+// TestAFailureOutOfTheReportForOneEvaluationKeepsItsFirstSeen: a namespace admin whose
+// Deployment has run a privileged container for a month deletes it and applies it again with the
+// container renamed, one evaluation apart. The report showed the Critical finding first seen
+// when it came back: an auditor read a month-old violation as minutes old, and a rule on how long
+// a Critical finding has been open started again. Back within an hour (report.ReopenedWithin),
+// it keeps the time it was first seen.
+func TestAFailureOutOfTheReportForOneEvaluationKeepsItsFirstSeen(t *testing.T) {
+	ctx := context.Background()
+	const ns = "fsgap"
+	createNamespace(t, ns, map[string]string{"fsgap": "true"})
+	if err := k8s.Create(ctx, deployment(ns, "api", true)); err != nil {
+		t.Fatal(err)
+	}
+	profile := createProfile(t, "fsgap", "fsgap", func(p *v1alpha1.ComplianceProfile) { onlyCheck(p, "wl-privileged") })
+
+	// This reconciler's reports are its own (the suite's operator keeps first-seen times in its
+	// journal): the default install, without the journal.
+	var mu sync.Mutex
+	var written *v1alpha1.ComplianceReport
+	own := func(obj client.Object) bool {
+		_, ok := obj.(*v1alpha1.ComplianceReport)
+		return ok && obj.GetNamespace() == ns
+	}
+	c := failing(t, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*v1alpha1.ComplianceReport); ok && key.Namespace == ns {
+				mu.Lock()
+				defer mu.Unlock()
+				if written == nil {
+					return apierrors.NewNotFound(v1alpha1.GroupVersion.WithResource("compliancereports").GroupResource(), key.Name)
+				}
+				written.DeepCopyInto(obj.(*v1alpha1.ComplianceReport))
+				return nil
+			}
+			return cl.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if own(obj) {
+				return nil
+			}
+			return cl.Create(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if own(obj) {
+				mu.Lock()
+				defer mu.Unlock()
+				written = obj.(*v1alpha1.ComplianceReport).DeepCopy()
+				return nil
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	r := reconcilerOver(t, c, "Namespace", "Deployment")
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	fake := testingclock.NewFakeClock(t0)
+	r.Clock = fake
+	evaluate := func() []v1alpha1.Finding {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: profile.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if written == nil {
+			t.Fatal("no report written")
+		}
+		return append([]v1alpha1.Finding(nil), written.Status.Findings...)
+	}
+	if f := evaluate(); len(f) != 1 || !f[0].FirstSeen.Time.Equal(t0) {
+		t.Fatalf("the report lists %+v; want the privileged container first seen %s", f, t0)
+	}
+	fake.Step(30 * 24 * time.Hour)
+	if f := evaluate(); len(f) != 1 || !f[0].FirstSeen.Time.Equal(t0) {
+		t.Fatalf("a month later the report lists %+v; want it first seen %s", f, t0)
+	}
+
+	if err := k8s.Delete(ctx, deployment(ns, "api", true)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the Deployment deleted", func() error {
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "api"}, deployment(ns, "api", true)); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("still there (%v)", err)
+		}
+		return nil
+	})
+	fake.Step(5 * time.Minute)
+	if f := evaluate(); len(f) != 0 {
+		t.Fatalf("with the Deployment deleted the report lists %+v", f)
+	}
+	again := deployment(ns, "api", true)
+	again.Spec.Template.Spec.InitContainers[0].Name = "setup-renamed"
+	if err := k8s.Create(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	fake.Step(5 * time.Minute)
+	f := evaluate()
+	if len(f) != 1 || f[0].Container != "setup-renamed" || !f[0].FirstSeen.Time.Equal(t0) {
+		t.Errorf("created again with the container renamed, the report lists %+v; want setup-renamed first seen %s, failing since then", f, t0)
+	}
+}
