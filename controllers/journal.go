@@ -420,6 +420,9 @@ func (h *journalHook) firstSeen(profile, ns string, next report.FirstSeenLookup)
 			open, ok = t.open[journal.FindingKey(f.Check, f.Resource.Kind, f.Resource.Name, f.Container)]
 			ok = ok && open.Group == group
 		}
+		if ok && !open.Since.IsZero() && open.Since.Before(open.FirstSeen) {
+			return open.Since, true // failing since one that ended without remediation
+		}
 		return open.FirstSeen, ok && !open.FirstSeen.IsZero()
 	}
 }

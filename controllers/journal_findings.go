@@ -98,10 +98,19 @@ func (h *journalHook) observe(ctx context.Context, profile string, every time.Du
 			// Failing since an earlier finding of the check on the resource that closed without
 			// remediation (left undecided, renamed): nothing says the failure ended between.
 			t.takeSince(&f)
-			if i, ok := shownAt[k]; ok && !f.FirstSeen.Equal(shown[i].FirstSeen.Time) {
+			if i, ok := shownAt[k]; ok {
 				// The report shows the first-seen time the journal records, not the ended
-				// episode's.
-				shown[i].FirstSeen = &metav1.Time{Time: f.FirstSeen}
+				// episode's; or, failing since a finding that ended without remediation, that
+				// one's (Since): a namespace admin who leaves the check undecided for one
+				// evaluation, or deletes the workload and creates it again, does not make the
+				// failure new in the report.
+				show := f.FirstSeen
+				if !f.Since.IsZero() && f.Since.Before(show) {
+					show = f.Since
+				}
+				if !show.Equal(shown[i].FirstSeen.Time) {
+					shown[i].FirstSeen = &metav1.Time{Time: show}
+				}
 			}
 			opened := f
 			opened.Exception = ""
