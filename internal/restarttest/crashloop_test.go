@@ -30,11 +30,11 @@ type stuckFirstSeen struct {
 	once    sync.Once
 }
 
-func (s *stuckFirstSeen) Record(profile, namespace string, findings []v1alpha1.Finding, persists func(string) bool) {
+func (s *stuckFirstSeen) Record(profile, namespace string, findings []v1alpha1.Finding, persists func(string) bool, now time.Time) {
 	if profile == s.profile {
 		<-s.release
 	}
-	s.FirstSeenStore.Record(profile, namespace, findings, persists)
+	s.FirstSeenStore.Record(profile, namespace, findings, persists, now)
 }
 
 func (s *stuckFirstSeen) Release() { s.once.Do(func() { close(s.release) }) }
