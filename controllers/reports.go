@@ -216,9 +216,28 @@ func (r *ComplianceProfileReconciler) observeNamespace(ctx context.Context, prof
 		ObservingSince: r.state.observingSince(r.Clock.Now), Coverage: covered,
 	})
 	r.seedFailing(profile.Name, ps, ns, ev.Summary(ns)) // before the journal moves on to this evaluation
+	// The times of findings failing again less than report.ReopenedWithin after they left the
+	// report, which the journal, seeing a new opening, would replace with a later one (the
+	// evidence pack keeps such a reopening in the row of the first).
+	reopened := map[int]time.Time{}
+	for i := range desired.Findings {
+		f := &desired.Findings[i]
+		key := report.FindingKey(f)
+		if _, known := r.firstSeen.Lookup(profile.Name, ns, key); known || f.FirstSeen == nil {
+			continue
+		}
+		if t, ok := r.firstSeen.Reopened(profile.Name, ns, key, now, persists); ok && t.Equal(f.FirstSeen.Time) {
+			reopened[i] = t
+		}
+	}
 	// The journal may replace a first-seen time of an episode it saw end (observe): remembered
 	// after it, so that the report does not go back to it.
 	r.journal.observe(ctx, profile.Name, r.interval(profile), ns, uid, ev, desired.Findings, now)
+	for i, t := range reopened {
+		if f := &desired.Findings[i]; f.FirstSeen.After(t) {
+			f.FirstSeen = &metav1.Time{Time: t}
+		}
+	}
 	r.firstSeen.Record(profile.Name, ns, desired.Findings, persists, now)
 	return desired
 }
