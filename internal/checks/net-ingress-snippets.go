@@ -17,6 +17,7 @@ import (
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
+	"github.com/soc2-operator/soc2-operator/internal/selection"
 )
 
 var netIngressSnippets = &engine.Check{
@@ -88,7 +89,15 @@ var netIngressSnippets = &engine.Check{
 		"show), and the HAProxy Kubernetes Ingress Controller's auth-secret, server-crt and server-ca (on Services too), which it " +
 		"reads from any namespace, and HAProxy Ingress's secure-crt-secret and secure-verify-ca-secret (on Services too), which it " +
 		"takes from another namespace when it runs with --allow-cross-namespace: the controller reads every namespace's Secrets, so the tenant has it present another team's " +
-		"client key, trust another team's CA or check passwords against another team's users. So does one that names another namespace's " +
+		"client key, trust another team's CA or check passwords against another team's users. Traefik's Kubernetes Ingress provider alike applies " +
+		"the Middlewares of an Ingress's traefik.ingress.kubernetes.io/router.middlewares and of a Service's service.middlewares, and the " +
+		"ServersTransport (the client certificate Traefik presents to the backend) of its service.serversTransport, named " +
+		"<namespace>-<name>@kubernetescrd (<namespace>_<name>@kubernetescrd under the CRD provider's safeNaming), from any namespace unless its " +
+		"administrators set crossProviderNamespaces (allowCrossNamespace guards IngressRoutes only): one that names another namespace's fails " +
+		"(the tenant puts another team's basicAuth Middleware in front of its own backend and reads that team's users' passwords). Middlewares " +
+		"of the object's own namespace, of a system namespace (kube-system) and of traefik, where Traefik's administrators keep the shared ones, " +
+		"pass, as do other providers' (@file); <namespace>-<name> does not tell namespace a's Middleware b-auth from namespace a-b's auth, so " +
+		"one that begins with the object's own namespace and a - passes. So does one that names another namespace's " +
 		"ConfigMap in ingress-nginx's auth-proxy-set-headers (refused while allow-cross-namespace-resources is off) or custom-headers " +
 		"(read from any namespace): the controller sends its values as headers to the tenant's auth-url service or to the tenant's " +
 		"clients, a read of another team's ConfigMap. The ConfigMap that auth-proxy-set-headers names in the Ingress's own namespace is read too: " +
@@ -114,7 +123,8 @@ var netIngressSnippets = &engine.Check{
 		"the static and bearerinjector filters (-disabled-filters). Keep the Secrets an Ingress or Service names for its " +
 		"controller in its own namespace (a copy, or one cert-manager or a secret replicator keeps there) and " +
 		"allow-cross-namespace-resources \"false\" on ingress-nginx (no --allow-cross-namespace on HAProxy Ingress); likewise the " +
-		"ConfigMaps of auth-proxy-set-headers and custom-headers, and keep ' and a trailing backslash out of the values of " +
+		"ConfigMaps of auth-proxy-set-headers and custom-headers, and the Middlewares and ServersTransports a Traefik annotation names (or have " +
+		"Traefik's administrators share them from the traefik namespace and set the Ingress provider's crossProviderNamespaces), and keep ' and a trailing backslash out of the values of " +
 		"auth-proxy-set-headers' ConfigMap (ingress-nginx 1.12.5, 1.13.1 or later, kubernetes/kubernetes#136789). On Kong, have its administrators provide pre-function and " +
 		"post-function code as KongClusterPlugins, or set untrusted_lua=off where no custom code is needed.",
 	Severity: high,
@@ -900,19 +910,141 @@ func prefixedKey(key string, names []string) bool {
 // test the check makes.
 func secretRefKey(key string, service bool) bool {
 	if service {
-		return haproxyTechKey(key, serviceSecretRefs) || prefixedKey(key, haproxyIngressSecretRefs)
+		return haproxyTechKey(key, serviceSecretRefs) || prefixedKey(key, haproxyIngressSecretRefs) || traefikRefKey(key, service)
 	}
 	return prefixedKey(key, secretRefs) || prefixedKey(key, haproxyIngressSecretRefs) || prefixedKey(key, nginxConfigMapRefs) ||
-		haproxyTechKey(key, haproxyTechSecretRefs)
+		haproxyTechKey(key, haproxyTechSecretRefs) || traefikRefKey(key, service)
 }
 
 // refKind is the kind of object the secretRefKey key names: a ConfigMap for nginxConfigMapRefs,
-// a Secret for the others.
+// a Middleware or ServersTransport for traefikRefKey's, a Secret for the others.
 func refKind(key string) string {
-	if prefixedKey(key, nginxConfigMapRefs) {
+	switch {
+	case prefixedKey(key, nginxConfigMapRefs):
 		return "ConfigMap"
+	case strings.EqualFold(key, traefikServersTransport):
+		return "ServersTransport"
+	case traefikRefKey(key, true) || traefikRefKey(key, false):
+		return "Middleware"
 	}
 	return "Secret"
+}
+
+// The Traefik Kubernetes Ingress provider's annotations that name objects of its Kubernetes CRD
+// provider, <id>@kubernetescrd: an Ingress's router.middlewares, the Middlewares (basicAuth,
+// forwardAuth, headers, ...) its routers run, and a Service's service.middlewares and
+// service.serversTransport, the Middlewares and the ServersTransport (the client certificate and
+// key Traefik presents to the backend, the CAs it trusts) of the service it makes of the Service
+// (github.com/traefik/traefik/v3 v3.7.13 pkg/provider/kubernetes/ingress: parseRouterConfig of
+// the Ingress's annotations and parseServiceConfig of the Service's, annotations.go, whose names
+// label.Decode matches whatever their case). The provider applies them as they are, from any
+// namespace: the only guard, CrossProviderNamespaces (kubernetes.go loadConfigurationFromIngresses
+// and loadService), is nil, no guard, unless its administrators set it, whatever the CRD
+// provider's allowCrossNamespace says (which guards IngressRoutes alone, crd resolveReference).
+// Traefik reads every namespace's Middlewares and ServersTransports (and the Secrets they name),
+// so a tenant puts another team's basicAuth Middleware in front of a backend of the tenant's and
+// reads that team's users' passwords, or has Traefik present another team's client certificate
+// to an endpoint of the tenant's: a confused deputy, as with ingress-nginx's Secrets. Until
+// December 2026 none was read.
+const (
+	traefikAnnotationPrefix  = "traefik.ingress.kubernetes.io/"
+	traefikRouterMiddlewares = traefikAnnotationPrefix + "router.middlewares"
+	traefikServiceMiddleware = traefikAnnotationPrefix + "service.middlewares"
+	traefikServersTransport  = traefikAnnotationPrefix + "service.serverstransport"
+	traefikCRDProvider       = "@kubernetescrd"
+)
+
+// traefikSharedNamespaces are the namespaces whose Middlewares and ServersTransports an Ingress
+// or Service of any namespace may name: the system namespaces (selection.SystemNamespaces, which
+// profiles leave out of scope) and traefik, the namespace Traefik's Helm chart is installed to,
+// where its administrators keep the shared Middlewares (redirect-https, ...) every team names.
+// Their objects are the cluster administrators', offered to every namespace.
+var traefikSharedNamespaces = map[string]bool{"traefik": true}
+
+// traefikRefKey reports whether key is one of the Traefik Ingress provider's annotations that
+// name a CRD provider object: router.middlewares on an Ingress, service.middlewares and
+// service.serversTransport on a Service (when service is set). The prefix is Traefik's own, and
+// it decodes the rest whatever its case.
+func traefikRefKey(key string, service bool) bool {
+	if service {
+		return strings.EqualFold(key, traefikServiceMiddleware) || strings.EqualFold(key, traefikServersTransport)
+	}
+	return strings.EqualFold(key, traefikRouterMiddlewares)
+}
+
+// traefikForeignNamespace returns a namespace other than namespace (and than
+// traefikSharedNamespaces) that v, a traefikRefKey annotation's value, names a CRD provider
+// object of, or "". Each comma-separated item (label.Decode splits lists so), blanks around it
+// taken out, that ends in @kubernetescrd names the object whose ID is what comes before: with
+// the CRD provider's safeNaming, <namespace>_<name> (no namespace holds a _, so the namespace is
+// what comes before the first one); without it (the default), <namespace>-<name>, the provider's
+// IDs (crd name_builder.go makeID: provider.Normalize of namespace-name), which Traefik looks up
+// as they are, so an item names an object of whichever namespace its ID begins with, followed by
+// a -. An item that begins with namespace- (or a shared namespace's name and -) passes; any
+// other names another namespace, reported as the ID up to its first - (the shortest namespace it
+// may name). Other providers' items (@file, @kubernetes, ...) are their administrators' and not
+// read. An item of namespace- may still name a namespace whose name begins so
+// (namespace-team-auth: Middleware team-auth of namespace, or auth of namespace-team), which an
+// annotation does not tell apart.
+func traefikForeignNamespace(namespace, v string) string {
+	for item := range strings.SplitSeq(v, ",") {
+		id, ok := strings.CutSuffix(strings.TrimSpace(item), traefikCRDProvider)
+		if !ok || id == "" {
+			continue
+		}
+		if ns, _, safe := strings.Cut(id, "_"); safe {
+			if ns != namespace && !traefikSharedNamespace(ns) && len(validation.IsDNS1123Label(ns)) == 0 {
+				return ns
+			}
+			continue
+		}
+		first, _, ok := strings.Cut(id, "-")
+		if !ok || namespace != "" && strings.HasPrefix(id, namespace+"-") || traefikSharedPrefix(id) {
+			continue
+		}
+		return first
+	}
+	return ""
+}
+
+// traefikSharedNamespace reports whether ns is one of traefikSharedNamespaces or a system
+// namespace.
+func traefikSharedNamespace(ns string) bool {
+	return traefikSharedNamespaces[ns] || selection.SystemNamespaces[ns]
+}
+
+// traefikSharedPrefix reports whether id, a legacy CRD provider ID, begins with a shared
+// namespace's name and a -.
+func traefikSharedPrefix(id string) bool {
+	for ns := range traefikSharedNamespaces {
+		if strings.HasPrefix(id, ns+"-") {
+			return true
+		}
+	}
+	for ns := range selection.SystemNamespaces {
+		if strings.HasPrefix(id, ns+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// foreignRefNamespace is foreignSecretNamespace of v, or traefikForeignNamespace for a Traefik
+// key (traefikRefKey).
+func foreignRefNamespace(namespace, key, v string) string {
+	if traefikRefKey(key, true) || traefikRefKey(key, false) {
+		return traefikForeignNamespace(namespace, v)
+	}
+	return foreignSecretNamespace(namespace, v)
+}
+
+// refStandIn is what the cache keeps of a secretRefKey annotation that names namespace ns's
+// object: a value foreignRefNamespace reads as ns.
+func refStandIn(key, ns string) string {
+	if traefikRefKey(key, true) || traefikRefKey(key, false) {
+		return ns + "_-" + traefikCRDProvider
+	}
+	return ns + "/-"
 }
 
 // foreignSecretNamespace returns the first namespace other than namespace that v, the value of
@@ -941,13 +1073,13 @@ func foreignSecretNamespace(namespace, v string) string {
 func foreignSecretRefs(namespace string, annotations map[string]string, service bool) []string {
 	var keys []string
 	for k, v := range annotations {
-		if secretRefKey(k, service) && foreignSecretNamespace(namespace, v) != "" {
+		if secretRefKey(k, service) && foreignRefNamespace(namespace, k, v) != "" {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	for i, k := range keys {
-		keys[i] = k + " names a " + refKind(k) + " of namespace " + foreignSecretNamespace(namespace, annotations[k])
+		keys[i] = k + " names a " + refKind(k) + " of namespace " + foreignRefNamespace(namespace, k, annotations[k])
 	}
 	return keys
 }
@@ -961,13 +1093,13 @@ func secretRefsOf(o *engine.Object, service bool) []string {
 	}
 	var keys []string
 	for k, v := range o.Annotations() {
-		if secretRefKey(k, service) && foreignSecretNamespace("", v) != "" {
+		if secretRefKey(k, service) && foreignRefNamespace("", k, v) != "" {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
 	for i, k := range keys {
-		keys[i] = foreignSecretNamespace("", o.Annotations()[k]) + "\x00" + k
+		keys[i] = foreignRefNamespace("", k, o.Annotations()[k]) + "\x00" + k
 	}
 	return keys
 }
@@ -982,7 +1114,7 @@ func reduceSecretRefs(a map[string]string, namespace string, service bool, named
 		if !secretRefKey(k, service) || !service && ownAuthHeaderRef(namespace, k, v) {
 			continue // not one, or one reduceAuthHeaderRefs keeps
 		}
-		if foreignSecretNamespace(namespace, v) == "" {
+		if foreignRefNamespace(namespace, k, v) == "" {
 			delete(a, k)
 			continue
 		}
@@ -991,7 +1123,7 @@ func reduceSecretRefs(a map[string]string, namespace string, service bool, named
 	slices.Sort(keys)
 	for _, k := range keys {
 		if named < maxNamed {
-			a[k] = foreignSecretNamespace(namespace, a[k]) + "/-"
+			a[k] = refStandIn(k, foreignRefNamespace(namespace, k, a[k]))
 			named++
 			continue
 		}
