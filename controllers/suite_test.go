@@ -168,7 +168,8 @@ func run(m *testing.M) (int, error) {
 			clusterNetworkPolicyCRD,
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "keda"),
 			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "argo-rollouts"),
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "traefik"))
 	})
 	if err != nil {
 		return 0, err

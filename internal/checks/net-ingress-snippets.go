@@ -97,7 +97,10 @@ var netIngressSnippets = &engine.Check{
 		"(the tenant puts another team's basicAuth Middleware in front of its own backend and reads that team's users' passwords). Middlewares " +
 		"of the object's own namespace, of a system namespace (kube-system) and of traefik, where Traefik's administrators keep the shared ones, " +
 		"pass, as do other providers' (@file); <namespace>-<name> does not tell namespace a's Middleware b-auth from namespace a-b's auth, so " +
-		"one that begins with the object's own namespace and a - passes. So does one that names another namespace's " +
+		"one that begins with the object's own namespace and a - passes. A Traefik IngressRoute (traefik.io) whose routes (or their services) name " +
+		"another namespace's Middleware (middlewares[].namespace, or <namespace>-<name>@kubernetescrd) or ServersTransport " +
+		"(serversTransport <namespace>-<name>@kubernetescrd) fails alike: Traefik takes them while its CRD provider's allowCrossNamespace is on, " +
+		"a setting the IngressRoute does not show. So does one that names another namespace's " +
 		"ConfigMap in ingress-nginx's auth-proxy-set-headers (refused while allow-cross-namespace-resources is off) or custom-headers " +
 		"(read from any namespace): the controller sends its values as headers to the tenant's auth-url service or to the tenant's " +
 		"clients, a read of another team's ConfigMap. The ConfigMap that auth-proxy-set-headers names in the Ingress's own namespace is read too: " +
@@ -129,7 +132,7 @@ var netIngressSnippets = &engine.Check{
 		"post-function code as KongClusterPlugins, or set untrusted_lua=off where no custom code is needed.",
 	Severity: high,
 	Criteria: []v1alpha1.Criterion{cc61, cc68},
-	Targets:  []string{"Ingress", "Service", "KongPlugin"},
+	Targets:  []string{"Ingress", "Service", "KongPlugin", "IngressRoute"},
 	// The ConfigMaps an Ingress's auth-proxy-set-headers names, whose values ingress-nginx
 	// writes into its configuration (authHeaderInjections).
 	Reads: []string{"ConfigMap"},
@@ -139,6 +142,10 @@ var netIngressSnippets = &engine.Check{
 	Evaluate: func(ctx *engine.Context, o *engine.Object) {
 		if o.Kind == "KongPlugin" {
 			kongPluginRunsCode(ctx, o)
+			return
+		}
+		if o.Kind == "IngressRoute" {
+			traefikIngressRouteRefs(ctx, o)
 			return
 		}
 		var found, refs []string
@@ -1327,4 +1334,76 @@ func configMapQuoteBreaks(o *engine.Object) ([]string, bool) {
 		return nil, false
 	}
 	return quoteBreakingHeaders(cm.Data), true
+}
+
+// traefikIngressRouteRefs judges a Traefik IngressRoute (traefik.io/v1alpha1): the Middlewares
+// of its routes (spec.routes[].middlewares) and of their services (services[].middlewares), each
+// {name, namespace}, and the ServersTransport of each service (services[].serversTransport).
+// Traefik's CRD provider takes another namespace's (a namespace other than the IngressRoute's, or
+// a name <id>@kubernetescrd, traefikForeignNamespace) while its allowCrossNamespace is on
+// (github.com/traefik/traefik/v3 v3.7.13 pkg/provider/kubernetes/crd: resolveReference,
+// makeServersTransportKey), a setting of its administrators that the IngressRoute does not show,
+// one edit away as ingress-nginx's allow-cross-namespace-resources is: such a reference fails, as
+// an Ingress's does, but the shared namespaces' (traefikSharedNamespaces, system namespaces).
+// A ServersTransport named without @ is the IngressRoute's namespace's (makeID of its
+// namespace); a reference to another provider (@file, ...) is its administrators'. Until December
+// 2026 no IngressRoute was read.
+func traefikIngressRouteRefs(ctx *engine.Context, o *engine.Object) {
+	u, ok := o.Obj.(*unstructured.Unstructured)
+	if !ok || !strings.HasPrefix(o.APIVersion, "traefik.io/") {
+		ctx.NotApplicable("", "not a traefik.io IngressRoute")
+		return
+	}
+	routes, _, err := unstructured.NestedSlice(u.Object, "spec", "routes")
+	if err != nil {
+		ctx.NotAssessed("", "spec.routes is not a list")
+		return
+	}
+	namespace := o.Namespace
+	if o.NamespaceDefaulted {
+		namespace = ""
+	}
+	var found []string
+	middlewares := func(at string, list any) {
+		refs, _ := list.([]any)
+		for j, r := range refs {
+			ref, _ := r.(map[string]any)
+			name, _ := ref["name"].(string)
+			refNs, _ := ref["namespace"].(string)
+			var other string
+			switch {
+			case strings.Contains(name, "@"):
+				other = traefikForeignNamespace(namespace, name)
+			case refNs != "" && refNs != namespace && !traefikSharedNamespace(refNs):
+				other = refNs
+			}
+			if other != "" {
+				found = append(found, fmt.Sprintf("%s.middlewares[%d] names a Middleware of namespace %s", at, j, other))
+			}
+		}
+	}
+	for i, r := range routes {
+		route, _ := r.(map[string]any)
+		at := fmt.Sprintf("spec.routes[%d]", i)
+		middlewares(at, route["middlewares"])
+		services, _ := route["services"].([]any)
+		for j, sv := range services {
+			svc, _ := sv.(map[string]any)
+			sat := fmt.Sprintf("%s.services[%d]", at, j)
+			middlewares(sat, svc["middlewares"])
+			if st, _ := svc["serversTransport"].(string); strings.Contains(st, "@") {
+				if other := traefikForeignNamespace(namespace, st); other != "" {
+					found = append(found, fmt.Sprintf("%s.serversTransport names a ServersTransport of namespace %s", sat, other))
+				}
+			}
+		}
+	}
+	switch {
+	case len(found) > 0 && namespace == "":
+		ctx.NotAssessed("", found[0]+" but sets no namespace: whether that is another's depends on where it is applied (scan --namespace)")
+	case len(found) > 0:
+		ctx.Fail("", "IngressRoute has Traefik use another namespace's objects on its behalf: %s", few(found, ", "))
+	default:
+		ctx.Pass("")
+	}
 }

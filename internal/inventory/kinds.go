@@ -132,6 +132,7 @@ var (
 	keda    = schema.GroupVersion{Group: "keda.sh", Version: "v1alpha1"}
 	argo    = schema.GroupVersion{Group: "argoproj.io", Version: "v1alpha1"}
 	kong    = schema.GroupVersion{Group: "configuration.konghq.com", Version: "v1"}
+	traefik = schema.GroupVersion{Group: "traefik.io", Version: "v1alpha1"}
 	dra     = schema.GroupVersion{Group: "resource.k8s.io", Version: "v1"}
 )
 
@@ -218,6 +219,9 @@ var Kinds = []Kind{
 	// net-ingress-snippets fails one that runs Lua code in the shared proxy (pre-function,
 	// post-function).
 	optional(kong, "KongPlugin"),
+	// Traefik's IngressRoute, whose routes name Middlewares and ServersTransports, of other
+	// namespaces too: net-ingress-snippets fails one that names another namespace's.
+	optional(traefik, "IngressRoute"),
 	// Dynamic Resource Allocation's claims and claim templates (wl-device-admin-access), read
 	// unstructured as internal/manifest decodes them: built in, served at v1 from Kubernetes
 	// 1.34, at v1beta2 or v1beta1 before where DRA was enabled, not at all where it was not.

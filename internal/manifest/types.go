@@ -226,6 +226,9 @@ var namespacedUnstructured = map[string]bool{
 	// Kong's KongPlugin (configuration.konghq.com), a plugin configuration of its namespace's
 	// Ingresses and Services (konghq.com/plugins).
 	"KongPlugin": true,
+	// Traefik's IngressRoute (traefik.io), routes of its namespace's that name Middlewares and
+	// ServersTransports.
+	"IngressRoute": true,
 	// Argo Rollouts' Rollout (argoproj.io), which runs a Deployment of its own namespace's
 	// template (spec.workloadRef).
 	"Rollout": true,
