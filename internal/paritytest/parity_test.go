@@ -44,7 +44,7 @@ const profileFile = "testdata/profile.yaml"
 // inputPaths are the manifests both sides read: the demo's (read where they are), scan's own
 // test manifests and a slice of the shared corpus (testdata/README.md says where each came from).
 func inputPaths() []string {
-	return []string{filepath.Join(testenv.RepoRoot(), "config", "demo"), "testdata/scan-shop", "testdata/annotated", "testdata/kong", "testdata/corpus"}
+	return []string{filepath.Join(testenv.RepoRoot(), "config", "demo"), "testdata/scan-shop", "testdata/annotated", "testdata/kong", "testdata/traefik", "testdata/corpus"}
 }
 
 // TestScanAgreesWithTheOperator applies the inputs to the API server with kubectl, lets the

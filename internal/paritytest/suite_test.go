@@ -50,14 +50,16 @@ func run(m *testing.M) (int, error) {
 	// The PolicyReport CRDs too: the profile writes every result, passes included, as
 	// PolicyReports, which is how the test sees the operator's passes. And the Gateway API's,
 	// whose Gateways and routes some inputs are, and the stand-in of Kong's KongPlugin
-	// (controllers/testdata/kong), which testdata/kong's are.
+	// (controllers/testdata/kong), which testdata/kong's are, and of Traefik's IngressRoute
+	// (controllers/testdata/traefik), which testdata/traefik's are.
 	gatewayAPI, err := testenv.GatewayAPICRDs()
 	if err != nil {
 		return 0, err
 	}
 	env, cfg, err := testenv.Start(func(e *envtest.Environment) {
 		e.CRDDirectoryPaths = append(e.CRDDirectoryPaths, filepath.Join(testenv.RepoRoot(), "config", "policyreport"), gatewayAPI,
-			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"))
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "kong"),
+			filepath.Join(testenv.RepoRoot(), "controllers", "testdata", "traefik"))
 	})
 	if err != nil {
 		return 0, err
