@@ -299,7 +299,8 @@ func TestReducedAuthHeaderRefsAreBounded(t *testing.T) {
 // TestWithheldConfigMapsLeaveOnlyTheIngressesNamingOneNotAssessed: net-ingress-snippets reads
 // ConfigMaps (the one an Ingress's auth-proxy-set-headers names). On a cluster that withholds
 // ConfigMaps from the operator, an Ingress naming one is NotAssessed with the reason, and the
-// others keep their verdicts: a snippet still fails, a plain Ingress passes (ReadsLooked).
+// others keep their verdicts: a snippet still fails, a plain Ingress passes (ReadsLooked), and
+// a snippet fails beside a ConfigMap reference too (the failure rests on no ConfigMap).
 func TestWithheldConfigMapsLeaveOnlyTheIngressesNamingOneNotAssessed(t *testing.T) {
 	ingress := func(name string, a map[string]string) *engine.Object {
 		return engine.NewObject(&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Annotations: a}},
@@ -308,16 +309,21 @@ func TestWithheldConfigMapsLeaveOnlyTheIngressesNamingOneNotAssessed(t *testing.
 	inv := engine.NewInventory([]*engine.Object{
 		ingress("headers", map[string]string{"nginx.ingress.kubernetes.io/auth-proxy-set-headers": "auth-headers"}),
 		ingress("snippet", map[string]string{"nginx.ingress.kubernetes.io/server-snippet": "return 200;"}),
+		// A snippet beside a ConfigMap reference: the snippet fails whatever the ConfigMap holds,
+		// so the reference a namespace admin adds does not hide it.
+		ingress("snippet-and-headers", map[string]string{"nginx.ingress.kubernetes.io/server-snippet": "return 200;",
+			"nginx.ingress.kubernetes.io/auth-proxy-set-headers": "auth-headers"}),
 		ingress("plain", nil)}, true)
 	inv.Unseen = map[string]engine.Unseen{"ConfigMap": {Namespaced: true, Reason: "its ServiceAccount may not list them"}}
 	ev := engine.Compile([]*engine.Check{netIngressSnippets}, nil).Evaluate(inv, nil, engine.Options{Now: fixtureNow, KeepPassing: true})
-	want := map[string]engine.Status{"headers": engine.StatusNotAssessed, "snippet": engine.StatusFail, "plain": engine.StatusPass}
+	want := map[string]engine.Status{"headers": engine.StatusNotAssessed, "snippet": engine.StatusFail, "snippet-and-headers": engine.StatusFail,
+		"plain": engine.StatusPass}
 	for _, r := range ev.Results {
 		if r.Status != want[r.Object.Name] {
 			t.Errorf("%s is %s (%s), want %s", r.Object.Name, r.Status, r.Message, want[r.Object.Name])
 		}
 	}
-	if len(ev.Results) != 3 {
-		t.Errorf("%d results, want 3", len(ev.Results))
+	if len(ev.Results) != 4 {
+		t.Errorf("%d results, want 4", len(ev.Results))
 	}
 }

@@ -52,8 +52,10 @@ type Check struct {
 	// Context.Get, for the object it judges, and only for some objects (net-ingress-snippets
 	// reads the ConfigMap an Ingress's auth-proxy-set-headers names): where the inventory does
 	// not hold one of those kinds (Inventory.Unseen), only the results of the objects it looked
-	// one up for are NotAssessed, rather than every result of the check. A check that lists a
-	// kind, or remembers what it read across objects (Memo), must not set it.
+	// one up for are NotAssessed, rather than every result of the check; their failures stand,
+	// so such a check must never fail an object for an object it did not find (a kind unseen
+	// finds none). A check that lists a kind, or remembers what it read across objects (Memo),
+	// must not set it.
 	ReadsLooked bool
 	// Evaluate judges one target object (nil for TargetCluster) and reports every outcome
 	// through ctx: at least one result per object, one per container for container checks.

@@ -706,17 +706,22 @@ func run(ctx *Context, c *PlannedCheck, out []Result) []Result {
 		ctx.NotAssessed("", "the check reported no result")
 	}
 	out, ctx.out = ctx.out, nil
-	why := ""
+	why, keepFail := "", false
 	switch {
 	case !c.ReadsLooked:
 		why = ctx.Inventory.unseenReads(c)
 	case len(ctx.looked) > 0 && len(ctx.Inventory.Unseen) > 0:
 		slices.Sort(ctx.looked)
 		why = unseenAmong(ctx.Inventory.Unseen, slices.Compact(ctx.looked), anyUnseen)
+		// A check that looks objects up by name fails on what it read, never on an object it
+		// did not find (Check.ReadsLooked): its failures stand without the unseen kind. Made
+		// NotAssessed, a namespace admin who added a ConfigMap reference to a failing Ingress
+		// (net-ingress-snippets' auth-proxy-set-headers) hid its snippet's failure.
+		keepFail = true
 	}
 	if why != "" {
 		for i := start; i < len(out); i++ {
-			if out[i].Status == StatusPass || out[i].Status == StatusFail {
+			if out[i].Status == StatusPass || out[i].Status == StatusFail && !keepFail {
 				out[i].Status, out[i].Message = StatusNotAssessed, Truncate(Printable(why))
 			}
 		}

@@ -213,3 +213,44 @@ func TestAnUnseenKindLookedUpByNameLeavesOnlyThatObjectNotAssessed(t *testing.T)
 		}
 	}
 }
+
+// TestAFailureFoundBesideAnUnseenKindLookedUpStaysAFailure: a check that declares ReadsLooked
+// and fails an object on what it read of the object itself keeps the failure when it also
+// looked up an object of a kind the operator may not list (net-ingress-snippets: an Ingress
+// with a real configuration snippet that also names a ConfigMap in auth-proxy-set-headers, with
+// ConfigMaps withheld from the operator). Only what the object passed rests on what was not
+// seen: a namespace admin who added the annotation to a failing Ingress turned its Fail into
+// NotAssessed, and the failure out of the criterion's count.
+func TestAFailureFoundBesideAnUnseenKindLookedUpStaysAFailure(t *testing.T) {
+	const why = "its ServiceAccount may not list them"
+	c := &engine.Check{
+		ID: "test-named-configmap", Title: "named", Severity: v1alpha1.SeverityHigh,
+		Criteria: []v1alpha1.Criterion{"CC6.1"}, Targets: []string{"Service"}, Reads: []string{"ConfigMap"}, ReadsLooked: true,
+		Evaluate: func(ctx *engine.Context, o *engine.Object) {
+			if name, ok := o.Annotations()["configmap"]; ok {
+				_ = ctx.Get("ConfigMap", o.Namespace, name)
+			}
+			if o.Annotations()["bad"] != "" {
+				ctx.Fail("", "bad")
+				return
+			}
+			ctx.Pass("")
+		},
+	}
+	service := func(name string, a map[string]string) *engine.Object {
+		return engine.NewObject(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Annotations: a}}, "v1", "Service")
+	}
+	inv := engine.NewInventory([]*engine.Object{service("bad-and-names", map[string]string{"configmap": "x", "bad": "yes"}),
+		service("names", map[string]string{"configmap": "x"})}, true)
+	inv.Unseen = map[string]engine.Unseen{"ConfigMap": {Namespaced: true, Reason: why}}
+	ev := engine.Compile([]*engine.Check{c}, nil).Evaluate(inv, nil, engine.Options{Now: now, KeepPassing: true})
+	want := map[string]engine.Status{"bad-and-names": engine.StatusFail, "names": engine.StatusNotAssessed}
+	for _, r := range resultsOf(ev, c.ID) {
+		if r.Status != want[r.Object.Name] {
+			t.Errorf("%s is %s (%s), want %s", r.Object.Name, r.Status, r.Message, want[r.Object.Name])
+		}
+	}
+	if sum := ev.Summary("shop"); sum.Failing != 1 {
+		t.Errorf("the namespace counts %d failing results, want 1 (bad-and-names)", sum.Failing)
+	}
+}
