@@ -137,7 +137,7 @@ func (r *ComplianceProfileReconciler) seedClusterFailing(ctx context.Context, p 
 	}
 	failing := make(map[uint64]bool, len(kept))
 	for _, res := range p.clusterSummary.Findings {
-		if res.Status != engine.StatusFail {
+		if !alerting(res) {
 			continue
 		}
 		// Below atLeast nothing was kept: known, not news.
@@ -167,7 +167,7 @@ func (r *ComplianceProfileReconciler) keepClusterFailing(ctx context.Context, p 
 	if len(failing) > maxKeptClusterFailing && p.clusterSummary != nil {
 		severity = make(map[uint64]v1alpha1.Severity, len(failing))
 		for _, res := range p.clusterSummary.Findings {
-			if res.Status == engine.StatusFail {
+			if alerting(res) {
 				severity[failingKey(res)] = res.Check.Severity
 			}
 		}

@@ -77,19 +77,20 @@ func (r *ComplianceProfileReconciler) notifyExceptions(_ context.Context, p *pas
 }
 
 // notifyNamespaceChange follows a report's status write: alerts on new failures (fresh) and on
-// the namespace turning NonCompliant, and an Event when its result crossed NonCompliant.
+// the namespace turning NonCompliant, and an Event when its result crossed NonCompliant. unread
+// is how many results the evaluation left unread (engine.Summary.Unread).
 func (r *ComplianceProfileReconciler) notifyNamespaceChange(ctx context.Context, profile *v1alpha1.ComplianceProfile, rep *v1alpha1.ComplianceReport,
-	previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding, now time.Time) {
+	previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding, unread int, now time.Time) {
 	log := logf.FromContext(ctx)
 	ns, st := rep.Namespace, &rep.Status
 	if previous != "" {
 		// Alerts describe changes: the first evaluation of a namespace is a baseline, not news.
-		r.alertTransitions(profile, ns, previous, fresh, st, now)
+		r.alertTransitions(profile, ns, previous, fresh, st, unread, now)
 	}
 	switch {
 	case st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant:
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeWarning, EventNamespaceNonCompliant, "Evaluate",
-			"Namespace %s became NonCompliant: %d failing findings, %d criteria failed", ns, st.Summary.Failing, st.Summary.FailedCriteria)
+			"Namespace %s became NonCompliant: %s", ns, nonCompliance(st, unread))
 		log.Info("Namespace became non-compliant", "namespace", ns, "profile", profile.Name)
 	case previous == v1alpha1.NonCompliant && st.Result == v1alpha1.Compliant:
 		r.Recorder.Eventf(profile, rep, corev1.EventTypeNormal, EventNamespaceCompliant, "Evaluate",
@@ -134,7 +135,7 @@ func (r *ComplianceProfileReconciler) alertClusterFindings(profile *v1alpha1.Com
 // made at now identified; the dispatcher keeps those at or above the profile's alert
 // severity), and for a namespace that became NonCompliant.
 func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.ComplianceProfile, ns string, previous v1alpha1.ComplianceState, fresh []v1alpha1.Finding,
-	st *v1alpha1.ComplianceReportStatus, now time.Time) {
+	st *v1alpha1.ComplianceReportStatus, unread int, now time.Time) {
 	if profile.Spec.Alerts == nil {
 		return
 	}
@@ -143,12 +144,23 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 	}
 	if st.Result == v1alpha1.NonCompliant && previous != v1alpha1.NonCompliant {
 		a := alert.Alert{Event: v1alpha1.AlertNamespaceNonCompliant, Profile: profile.Name, Namespace: ns,
-			Message: fmt.Sprintf("%d failing findings, %d criteria failed", st.Summary.Failing, st.Summary.FailedCriteria)}
+			Message: nonCompliance(st, unread)}
 		if st.LastEvaluated != nil {
 			a.Time = st.LastEvaluated.Time
 		}
 		r.alerts.Send(a)
 	}
+}
+
+// nonCompliance says why a report is NonCompliant: its failing findings, the results its
+// resources left unread (which fail their criteria closed; unread, engine.Summary.Unread) when
+// there are any, and the criteria failed. "0 failing findings, 2 criteria failed" left a reader
+// to guess why.
+func nonCompliance(st *v1alpha1.ComplianceReportStatus, unread int) string {
+	if unread > 0 {
+		return fmt.Sprintf("%d failing findings, %d not read in full (failing closed), %d criteria failed", st.Summary.Failing, unread, st.Summary.FailedCriteria)
+	}
+	return fmt.Sprintf("%d failing findings, %d criteria failed", st.Summary.Failing, st.Summary.FailedCriteria)
 }
 
 // freshFailures are the failing findings of a namespace's evaluation (sum) that its previous
@@ -165,10 +177,10 @@ func (r *ComplianceProfileReconciler) alertTransitions(profile *v1alpha1.Complia
 // findings the new report lists, whose first-seen times a fresh finding that is listed keeps.
 func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool, listed, prevListed []v1alpha1.Finding,
 	max int, now time.Time) (fresh []v1alpha1.Finding, alerted map[uint64]bool) {
-	alerted = make(map[uint64]bool, sum.Failing)
+	alerted = make(map[uint64]bool, sum.Failing+sum.Unread)
 	if !known {
 		for _, r := range sum.Findings {
-			if r.Status == engine.StatusFail {
+			if alerting(r) {
 				alerted[failingKey(r)] = true
 			}
 		}
@@ -180,7 +192,7 @@ func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool,
 	}
 	var results []*engine.Result
 	for _, r := range sum.Findings {
-		if r.Status != engine.StatusFail {
+		if !alerting(r) {
 			continue
 		}
 		k := failingKey(r)
@@ -200,6 +212,22 @@ func freshFailures(sum *engine.Summary, prevFailing map[uint64]bool, known bool,
 	}, now), alerted
 }
 
+// alerting reports whether r is a finding that NewFinding alerts on: a failure, or a result its
+// object left undecided (FailedOnObject: what the operator did not read of it, Result.Unread, or
+// a custom check's expression it stopped or broke) that no exception waives, which the reports
+// count as failing or fail closed on. Only failures were: a namespace admin who padded a literal
+// credential past what the operator reads turned the namespace NonCompliant, and no alert
+// named the workload.
+func alerting(r *engine.Result) bool {
+	return r.Status == engine.StatusFail || r.Exception == nil && r.FailedOnObject()
+}
+
+// alertingFinding is alerting for a finding a report lists: Fail, or NotAssessed without an
+// exception (a report lists a NotAssessed result only when its object left it undecided).
+func alertingFinding(f *v1alpha1.Finding) bool {
+	return f.Result == v1alpha1.ResultFail || f.Result == v1alpha1.ResultNotAssessed && f.Exception == ""
+}
+
 // failingKey is a hash of a result's report.FindingKey: the check, the resource and the
 // container.
 func failingKey(r *engine.Result) uint64 {
@@ -212,17 +240,17 @@ func failingKey(r *engine.Result) uint64 {
 	return h.Sum64()
 }
 
-// newFailures are the failing findings of next that prev did not list.
+// newFailures are the failing (alertingFinding) findings of next that prev did not list.
 func newFailures(prev, next []v1alpha1.Finding) []v1alpha1.Finding {
 	seen := make(map[string]bool, len(prev))
 	for i := range prev {
-		if prev[i].Result == v1alpha1.ResultFail {
+		if alertingFinding(&prev[i]) {
 			seen[report.FindingKey(&prev[i])] = true
 		}
 	}
 	var out []v1alpha1.Finding
 	for i := range next {
-		if next[i].Result == v1alpha1.ResultFail && !seen[report.FindingKey(&next[i])] {
+		if alertingFinding(&next[i]) && !seen[report.FindingKey(&next[i])] {
 			out = append(out, next[i])
 		}
 	}
@@ -235,7 +263,7 @@ func newFailures(prev, next []v1alpha1.Finding) []v1alpha1.Finding {
 // to waive less keeps its firstSeen) is a new transition, which sinks that delivered the first
 // must not take for it (alert.DefaultKey). For a finding never seen before the two are the same.
 func findingAlert(profile, ns string, f v1alpha1.Finding, identified time.Time) alert.Alert {
-	a := alert.Alert{Event: v1alpha1.AlertNewFinding, Profile: profile, Namespace: ns, Severity: f.Severity,
+	a := alert.Alert{Event: v1alpha1.AlertNewFinding, Profile: profile, Namespace: ns, Severity: f.Severity, Result: f.Result,
 		Check: f.Check, Criteria: f.Criteria, Resource: f.Resource, Container: f.Container, Message: f.Message}
 	if f.FirstSeen != nil {
 		a.Time = f.FirstSeen.Time

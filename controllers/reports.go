@@ -117,7 +117,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 		// The findings the report does not list may have changed all the same (a new one in
 		// place of one that went): they are alerted on, as after a write.
 		if fresh := r.fresh(profile, ps, ns, sum, desired.Findings, desired.Findings, now); len(fresh) > 0 {
-			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired, now)
+			r.alertTransitions(profile, ns, rep.Status.Result, fresh, &desired, sum.Unread, now)
 		}
 		return nil
 	}
@@ -149,7 +149,7 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	metrics.ReportWrites.WithLabelValues(profile.Name, "update", "ok").Inc()
 	r.state.markWritten(ps, ns, now)
 	log.V(1).Info("Updated report", "report", klog.KObj(rep), "result", desired.Result, "failing", desired.Summary.Failing)
-	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now), now)
+	r.notifyNamespaceChange(ctx, profile, rep, previous, r.fresh(profile, ps, ns, sum, desired.Findings, prevFindings, now), sum.Unread, now)
 	return nil
 }
 
@@ -293,7 +293,7 @@ func (r *ComplianceProfileReconciler) seedFailing(profile string, ps *profileSta
 	}
 	failing := make(map[uint64]bool, len(open))
 	for _, res := range sum.Findings {
-		if res.Status == engine.StatusFail && res.Object != nil &&
+		if alerting(res) && res.Object != nil &&
 			open[journal.FindingKey(res.Check.ID, res.Object.IdentityKind(), res.Object.Name, res.Container)] {
 			failing[failingKey(res)] = true
 		}

@@ -31,6 +31,11 @@ type Alert struct {
 	Namespace string
 	// Severity is the finding's effective severity (NewFinding).
 	Severity v1alpha1.Severity
+	// Result is the finding's result (NewFinding): Fail, or NotAssessed for a result its
+	// resource left undecided, which counts as failing (v1alpha1.Finding.Result): what the
+	// operator did not read of it (a literal credential padded past what it reads), or a
+	// custom check's expression it stopped or broke. Empty is Fail.
+	Result v1alpha1.CheckResult
 	// Check is the check ID, when the alert is about a check.
 	Check string
 	// Criteria are the SOC 2 criteria the check supports.
@@ -104,9 +109,19 @@ func Summary(a Alert) string {
 		}
 		b.WriteString("finding under profile " + a.Profile + ": ")
 		b.WriteString(subject(a))
-		b.WriteString(" fails")
-		if a.Check != "" {
-			b.WriteString(" check " + a.Check)
+		if a.Result == v1alpha1.ResultNotAssessed {
+			// Not read (or not judged) by the operator, by the resource's own making: a failure
+			// as far as the reports go, and the message names what was not read.
+			b.WriteString(" was not assessed")
+			if a.Check != "" {
+				b.WriteString(" by check " + a.Check)
+			}
+			b.WriteString(", which fails closed")
+		} else {
+			b.WriteString(" fails")
+			if a.Check != "" {
+				b.WriteString(" check " + a.Check)
+			}
 		}
 	case v1alpha1.AlertNamespaceNonCompliant:
 		b.WriteString(capitalise(namespacePhrase(a.Namespace)) + " became NonCompliant under profile " + a.Profile)

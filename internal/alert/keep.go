@@ -53,6 +53,7 @@ type stored struct {
 	Profile   string                `json:"profile"`
 	Namespace string                `json:"namespace,omitempty"`
 	Severity  v1alpha1.Severity     `json:"severity,omitempty"`
+	Result    v1alpha1.CheckResult  `json:"result,omitempty"`
 	Check     string                `json:"check,omitempty"`
 	Criteria  []v1alpha1.Criterion  `json:"criteria,omitempty"`
 	Resource  *v1alpha1.ResourceRef `json:"resource,omitempty"`
@@ -76,7 +77,7 @@ func EncodePending(pending []Pending, max int) (data []byte, left []Pending, err
 		out := make([]stored, 0, n)
 		for _, p := range ordered[:n] {
 			a := p.Alert
-			s := stored{Sink: p.Sink, Event: a.Event, Profile: a.Profile, Namespace: a.Namespace, Severity: a.Severity,
+			s := stored{Sink: p.Sink, Event: a.Event, Profile: a.Profile, Namespace: a.Namespace, Severity: a.Severity, Result: a.Result,
 				Check: a.Check, Criteria: a.Criteria, Container: a.Container, Message: a.Message, Exception: a.Exception, Key: a.Key,
 				Queued: p.Queued}
 			if a.Resource != (v1alpha1.ResourceRef{}) {
@@ -179,7 +180,7 @@ func DecodePending(data []byte) ([]Pending, error) {
 		if s.Sink == "" || s.Profile == "" || s.Key == "" {
 			continue
 		}
-		a := Alert{Event: s.Event, Profile: s.Profile, Namespace: s.Namespace, Severity: s.Severity, Check: s.Check,
+		a := Alert{Event: s.Event, Profile: s.Profile, Namespace: s.Namespace, Severity: s.Severity, Result: s.Result, Check: s.Check,
 			Criteria: s.Criteria, Container: s.Container, Message: s.Message, Exception: s.Exception, Key: s.Key}
 		if s.Resource != nil {
 			a.Resource = *s.Resource

@@ -21,6 +21,7 @@ import (
 //	  "profile": "soc2",
 //	  "namespace": "team-a",
 //	  "severity": "High",                   NewFinding
+//	  "result": "Fail",                     NewFinding: Fail, or NotAssessed for what the operator did not read of the resource (it fails closed)
 //	  "check": "wl-privileged",
 //	  "criteria": ["CC6.1", "CC6.8"],
 //	  "resource": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "team-a", "name": "web"},
@@ -39,6 +40,7 @@ type WebhookPayload struct {
 	Profile   string                `json:"profile,omitempty"`
 	Namespace string                `json:"namespace,omitempty"`
 	Severity  v1alpha1.Severity     `json:"severity,omitempty"`
+	Result    v1alpha1.CheckResult  `json:"result,omitempty"`
 	Check     string                `json:"check,omitempty"`
 	Criteria  []v1alpha1.Criterion  `json:"criteria,omitempty"`
 	Resource  *v1alpha1.ResourceRef `json:"resource,omitempty"`
@@ -66,6 +68,7 @@ func NewWebhookPayload(a Alert) WebhookPayload {
 		Profile:   a.Profile,
 		Namespace: a.Namespace,
 		Severity:  a.Severity,
+		Result:    a.Result,
 		Check:     a.Check,
 		Criteria:  a.Criteria,
 		Container: a.Container,

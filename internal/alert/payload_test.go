@@ -111,6 +111,13 @@ func TestSummary(t *testing.T) {
 				Resource: deployment, Container: "app", Message: "Runs as root."},
 			want: "New High finding under profile soc2: Deployment team-a/web (container app) fails check wl-run-as-root: Runs as root.",
 		},
+		"a new finding its resource left unread says it was not assessed and fails closed": {
+			alert: Alert{Event: v1alpha1.AlertNewFinding, Profile: "soc2", Severity: v1alpha1.SeverityHigh, Result: v1alpha1.ResultNotAssessed,
+				Check: "sec-literal-env-credentials", Resource: deployment, Container: "app",
+				Message: "env values past the first 32 KiB not read for literal credentials"},
+			want: "New High finding under profile soc2: Deployment team-a/web (container app) was not assessed by check sec-literal-env-credentials, " +
+				"which fails closed: env values past the first 32 KiB not read for literal credentials.",
+		},
 		"a new finding on a cluster-scoped object names the object alone": {
 			alert: Alert{Event: v1alpha1.AlertNewFinding, Profile: "soc2", Severity: v1alpha1.SeverityCritical, Check: "rbac-cluster-admin-binding",
 				Resource: v1alpha1.ResourceRef{Kind: "ClusterRoleBinding", Name: "everyone-admin"}},
@@ -219,5 +226,34 @@ func TestDefaultKeyTellsGroupsApart(t *testing.T) {
 	}
 	if want := "NewFinding/soc2/team-a/net-service-exposure/Gateway.networking.istio.io/edge//2026-03-04T10:00:00Z"; DefaultKey(istio) != want {
 		t.Errorf("DefaultKey of Istio's Gateway %q, want %q", DefaultKey(istio), want)
+	}
+}
+
+// TestAnUnreadFindingsResultIsSentAndKept: a NewFinding on what the operator did not read of a
+// resource carries "result": "NotAssessed" in the Webhook payload, and keeps it through the
+// Lease that holds what a sink has not delivered (a Fail's alert would read the same otherwise).
+func TestAnUnreadFindingsResultIsSentAndKept(t *testing.T) {
+	a := Alert{Event: v1alpha1.AlertNewFinding, Profile: "soc2", Namespace: "team-a", Severity: v1alpha1.SeverityHigh,
+		Result: v1alpha1.ResultNotAssessed, Check: "sec-literal-env-credentials",
+		Resource:  v1alpha1.ResourceRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-a", Name: "web"},
+		Container: "app", Message: "not read", Time: testNow, Key: "k"}
+	body, err := payload(v1alpha1.SinkWebhook, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["result"] != "NotAssessed" {
+		t.Errorf("payload result %v, want NotAssessed: %s", got["result"], body)
+	}
+	data, _, err := EncodePending([]Pending{{Sink: "ops", Alert: a}}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodePending(data)
+	if err != nil || len(back) != 1 || back[0].Alert.Result != v1alpha1.ResultNotAssessed {
+		t.Errorf("kept and read back: %+v, %v", back, err)
 	}
 }

@@ -208,7 +208,9 @@ func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus
 // is at.
 func SetFindingsOpened(profile, namespace string, fresh []v1alpha1.Finding, at time.Time) {
 	for _, f := range fresh {
-		if f.Result == v1alpha1.ResultFail {
+		// A NotAssessed finding without an exception is one its resource left undecided (what
+		// the operator did not read of it, which fails closed): identified as a failure is.
+		if f.Result == v1alpha1.ResultFail || f.Result == v1alpha1.ResultNotAssessed && f.Exception == "" {
 			FindingOpened.WithLabelValues(profile, namespace, string(f.Severity)).Set(float64(at.Unix()))
 		}
 	}
