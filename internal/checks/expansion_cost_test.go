@@ -61,7 +61,7 @@ func TestAReferenceChainIsNotExpandedWithoutBound(t *testing.T) {
 	for i := range ev.Results {
 		got[ev.Results[i].Container] = &ev.Results[i]
 	}
-	if r := got["chain"]; r == nil || r.Status != engine.StatusNotAssessed || !strings.Contains(r.Message, "$(VAR) references") {
+	if r := got["chain"]; r == nil || r.Status != engine.StatusNotAssessed || !r.Unread || !strings.Contains(r.Message, "$(VAR) references") {
 		t.Errorf("container chain: %+v, want NotAssessed saying its $(VAR) references expand beyond the bound", r)
 	}
 	if r := got["leaky"]; r == nil || r.Status != engine.StatusFail || !strings.Contains(r.Message, "DB_PASSWORD") {
@@ -169,8 +169,8 @@ func TestAConfigMapWhoseKeysAreNotAllFollowedIsNotAssessed(t *testing.T) {
 	objs := []*engine.Object{engine.NewObject(cm, "v1", "ConfigMap"), engine.NewObject(pod, "v1", "Pod")}
 	plan := engine.Compile([]*engine.Check{secConfigmapCredentials}, nil)
 	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: fixtureNow, KeepPassing: true})
-	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed || !strings.Contains(ev.Results[0].Message, "Pod/fan-out container app") {
-		t.Errorf("ConfigMap settings: %+v, want NotAssessed naming Pod/fan-out container app", ev.Results)
+	if len(ev.Results) != 1 || ev.Results[0].Status != engine.StatusNotAssessed || !ev.Results[0].Unread || !strings.Contains(ev.Results[0].Message, "Pod/fan-out container app") {
+		t.Errorf("ConfigMap settings: %+v, want NotAssessed and unread (a bound the Pod's author reaches), naming Pod/fan-out container app", ev.Results)
 	}
 }
 
@@ -255,7 +255,7 @@ func TestAnAnnotationsReferenceChainBeyondTheBoundIsNotAssessed(t *testing.T) {
 	for i := range ev.Results {
 		got[ev.Results[i].Container] = &ev.Results[i]
 	}
-	if r := got["chain"]; r == nil || r.Status != engine.StatusNotAssessed || !strings.Contains(r.Message, "last-applied-configuration") {
+	if r := got["chain"]; r == nil || r.Status != engine.StatusNotAssessed || !r.Unread || !strings.Contains(r.Message, "last-applied-configuration") {
 		t.Errorf("container chain: %+v, want NotAssessed saying the annotation's $(VAR) references expand beyond the bound", r)
 	}
 	if r := got["small"]; r == nil || r.Status != engine.StatusPass {
@@ -272,7 +272,7 @@ func TestAnAnnotationsReferenceChainBeyondTheBoundIsNotAssessed(t *testing.T) {
 			workload = &ev.Results[i]
 		}
 	}
-	if workload == nil || workload.Status != engine.StatusNotAssessed || !strings.Contains(workload.Message, "containers chain, no longer in the pod template") {
+	if workload == nil || workload.Status != engine.StatusNotAssessed || !workload.Unread || !strings.Contains(workload.Message, "containers chain, no longer in the pod template") {
 		t.Errorf("the Pod, whose annotation alone holds container chain: %+v, want NotAssessed naming it", workload)
 	}
 }

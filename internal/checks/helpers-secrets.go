@@ -1237,8 +1237,10 @@ const expansionAllowance = 64 << 10
 // expanded, so a chain of variables each referring n times to the one before grows n-fold at
 // each link: five variables of twenty references, 2 KB, make the last 32 MB, and a few more
 // links more than any memory. Linux refuses to start a process given a variable or argument
-// over 128 KiB (MAX_ARG_STRLEN) or more than a quarter of its stack limit in all, so no
-// container that runs is left unread under this bound.
+// over 128 KiB (MAX_ARG_STRLEN) or more than a quarter of its stack limit in all (2 MiB at the
+// usual 8 MiB), which is more than this bound: a container that runs can refer to a literal
+// credential past it (three references to 32 KiB, then the password), so what the bound left
+// unexpanded is unread (engine.Result.Unread), which fails closed.
 type expansion struct {
 	// left is what references may still add, in bytes.
 	left int
@@ -1313,8 +1315,8 @@ func (x *expansion) undecided() string {
 	if x == nil || !x.over {
 		return ""
 	}
-	return fmt.Sprintf("the workload's $(VAR) references expand to more than its containers' own text and %d KiB, "+
-		"more than a process's environment and arguments can hold on Linux; what they expand to was not read", expansionAllowance>>10)
+	return fmt.Sprintf("the workload's $(VAR) references expand to more than its containers' own text and %d KiB; "+
+		"what they expand to was not read", expansionAllowance>>10)
 }
 
 // expandWithin is expandEnvValue within the bound x (none when nil): a reference whose value

@@ -113,7 +113,8 @@ var secConfigmapCredentials = &engine.Check{
 		"names whose name says it is a credential's file (POSTGRES_PASSWORD_FILE, the _FILE " +
 		"convention of Docker's official images). References that, expanded, would add more than the " +
 		"workloads' values, the ConfigMap's data and 64 KiB are not expanded, and the ConfigMap is NotAssessed " +
-		"unless what was read fails. The data kubectl's last-applied-configuration annotation holds (the " +
+		"unless what was read fails (as when a container takes more of its keys through references than are followed), " +
+		"and counts as failing: the workloads' authors reach those bounds. The data kubectl's last-applied-configuration annotation holds (the " +
 		"manifest kubectl apply last applied, which kubectl edit and patch leave as it was) is read as the " +
 		"data is: a credential taken out of the data is still in the ConfigMap. Every other annotation is read " +
 		"as a key is, its name as the key: it is text of the ConfigMap as the data is, for whoever reads it. " +
@@ -176,13 +177,16 @@ var secConfigmapCredentials = &engine.Check{
 					"they cost it on each change", few(digestFindings(d.Unread, d.UnreadCount), ", "), configMapCredentialWork>>20))
 				return
 			}
+			// Past what the check follows or expands of the workloads' $(VAR) references to its
+			// keys (in scan as in the operator): bounds the workloads' authors reach, so unread,
+			// which fails closed.
 			if in := unfollowed(ctx.Inventory, o); in != nil {
-				ctx.NotAssessed("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
+				ctx.Unread("", fmt.Sprintf("%s/%s container %s takes more of its keys through $(VAR) references "+
 					"than are followed; what they hold was not read", in.workload.Kind, in.workload.Name, in.container))
 				return
 			}
 			if x.over {
-				ctx.NotAssessed("", fmt.Sprintf("the $(VAR) references of the workloads that take its keys expand to more than "+
+				ctx.Unread("", fmt.Sprintf("the $(VAR) references of the workloads that take its keys expand to more than "+
 					"their values, its own data and %d KiB; what they expand to was not read", expansionAllowance>>10))
 				return
 			}

@@ -57,7 +57,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		"reference is expanded as the kubelet expands it when VAR is a " +
 		"literal defined before it in the same container (a container whose references, expanded, would add more " +
 		"than the workload's own text and 64 KiB, as chains of variables each referring many times to the one " +
-		"before do, is NotAssessed unless what was read fails). Empty values, flags, file paths, placeholders " +
+		"before do, is NotAssessed unless what was read fails, and counts as failing: its author can refer to a literal credential " +
+		"past the bound in a container that runs). Empty values, flags, file paths, placeholders " +
 		"in angle brackets (<password>, <your-token>) or named for the variable (HF_TOKEN=HF_TOKEN, " +
 		"GOOGLE_API_KEY=GOOGLE_API_KEY_VAL, API_KEY=YOUR_API_KEY; not a well-known default, password, changeme, " +
 		"CHANGE_ME; not WordPress's put your unique phrase here, which it replaces), references " +
@@ -267,10 +268,13 @@ var secLiteralEnvCredentials = &engine.Check{
 					// unread, which fails closed in the reports.
 					return "", strings.Join(unread, "; "), true
 				}
+				// Past the bound on what the workload's $(VAR) references add (expansion), in scan
+				// as in the operator: a bound its author reaches on purpose (a literal password
+				// referred to past it, in a container that runs), so unread, which fails closed.
 				if why := ax.undecided(); why != "" && x.undecided() == "" {
-					return "", "in kubectl's last-applied-configuration annotation, " + why, false
+					return "", "in kubectl's last-applied-configuration annotation, " + why, true
 				}
-				return "", x.undecided(), false
+				return "", x.undecided(), x.over
 			}
 			return "literal credentials in " + strings.Join(parts, "; "), "", false
 		})
@@ -304,7 +308,8 @@ var secLiteralEnvCredentials = &engine.Check{
 		case len(gone) > 0:
 			ctx.Fail("", "literal credentials in %s", few(gone, "; "))
 		case len(unread) > 0:
-			ctx.NotAssessed("", fmt.Sprintf("containers %s, no longer in the pod template, are in kubectl's last-applied-configuration annotation: %s",
+			// Past the expansion bound, which the annotation's author reaches: unread.
+			ctx.Unread("", fmt.Sprintf("containers %s, no longer in the pod template, are in kubectl's last-applied-configuration annotation: %s",
 				few(unread, ", "), ax.undecided()))
 		case len(unreadArgv) > 0:
 			// Past the bound of gitleaks' work on the workload's command lines (the operator's
