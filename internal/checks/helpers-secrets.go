@@ -2608,13 +2608,14 @@ func nssSources(value string) bool {
 // own PWD (lineSetting) is the shell's working directory.
 //
 // A value that starts with '$' (a shell parameter, $(command)) or holds '(' (a function call in
-// code: password=os.getenv("PW")) is no literal. An unquoted value after a space is taken only
-// for a flag: in code, password=password passes a variable.
+// code: password=os.getenv("PW")) is no literal, unless it is an Artemis masked password
+// (artemisMasked). An unquoted value after a space is taken only for a flag: in code,
+// password=password passes a variable.
 func inlineSettings(line string, add func(string) bool) bool {
 	st := newInlineState()
 	for i := strings.IndexByte(line, '='); i >= 0; {
 		if name, value, ok := inlineAssignment(line, i, &st); ok && (credentialSettingName(name) || strings.EqualFold(name, "pwd")) &&
-			!shellExpansion(value) && !strings.Contains(value, "(") && credentialValue(name, value) && add(name) {
+			!shellExpansion(value) && (!strings.Contains(value, "(") || artemisMasked(value)) && credentialValue(name, value) && add(name) {
 			return true
 		}
 		j := strings.IndexByte(line[i+1:], '=')
@@ -2635,6 +2636,23 @@ func inlineSettings(line string, add func(string) bool) bool {
 		i += 1 + j
 	}
 	return xmlNamedValues(line, add) || phpConstant(line, add) || hashRocketSettings(line, add)
+}
+
+// artemisMasked reports whether value is a password ActiveMQ Artemis masked with its default
+// codec: ENC(HEX), HEX an optional '-' and hexadecimal digits (DefaultSensitiveStringCodec's
+// two-way output, a BigInteger in base 16), as broker.xml, bootstrap.xml, management.xml and
+// login.config take it. That codec's Blowfish key is hard-coded in it ("clusterpassword"), so
+// whoever reads the value unmasks the password: it is a literal, as <cluster-password>ENC(...)
+// already was, not a function call. (artemis-users.properties' ENC(...) is a one-way hash,
+// which realmUserPassword passes.)
+func artemisMasked(value string) bool {
+	v, ok := strings.CutPrefix(strings.TrimSpace(value), "ENC(")
+	if !ok {
+		return false
+	}
+	v, ok = strings.CutSuffix(v, ")")
+	v = strings.TrimPrefix(v, "-")
+	return ok && v != "" && strings.TrimLeft(v, "0123456789abcdefABCDEF") == ""
 }
 
 // hashRocketSettings calls add with the name of each setting written name => value inside line

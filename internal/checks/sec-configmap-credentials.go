@@ -50,7 +50,7 @@ var secConfigmapCredentials = &engine.Check{
 		"value on the line after its key; a name of more than one word, or of one ending in PW, a blank and one value, as " +
 		"keepalived's auth_pass VALUE, Fluent Bit's HTTP_Passwd VALUE and ldap.conf's and slapd's BINDPW and rootpw VALUE, nginx's proxy_pass aside, and " +
 		"inside a Fluentd directive any name, password VALUE) or inside it (a connection string's Password=, a URL's ?password=, a name => value pair, as a one-line Logstash pipeline's { elasticsearch { password => \"VALUE\" } } or PHP's array('password' => 'VALUE'), an XML <password> " +
-		"element or password attribute, a Hadoop configuration <property> whose <name> says " +
+		"element or password attribute (an Artemis masked password, ENC(HEX), is judged as the password: its default codec's key is public), a Hadoop configuration <property> whose <name> says " +
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
@@ -755,8 +755,9 @@ func realmUserFile(k string) bool {
 // realmUserPassword reports whether text, one of realmUserFiles, gives a user a literal
 // password: a line USER=PASSWORD or USER: PASSWORD, the password up to the first comma (the
 // roles follow it). Jetty's OBF: (a reversible obfuscation), MD5: and CRYPT: forms are judged as
-// the password; Artemis' ENC(...) (encrypted with a codec's key) and Karaf's groups (_g_\:NAME)
-// are none.
+// the password; Artemis' ENC(...) (a one-way hash there: its PropertiesLoginModule hashes what
+// the user gives and compares the hashes, Artemis' "Masking Passwords" chapter) and Karaf's
+// groups (_g_\:NAME) are none.
 func realmUserPassword(text string) bool {
 	for line := range strings.SplitSeq(text, "\n") {
 		t := strings.TrimSpace(line)
