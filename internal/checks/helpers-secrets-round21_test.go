@@ -34,3 +34,55 @@ func TestArtemisMaskedPasswordsInAttributesAndURLs(t *testing.T) {
 		})
 	}
 }
+
+// TestPersonalAccessTokenNames judges PAT, a personal access token, as the last word of a name
+// after a code host's or registry's word (GITHUB_PAT, GH_PAT, GITLAB_PAT, the Azure CLI devops
+// extension's AZURE_DEVOPS_EXT_PAT, ADO_PAT, DOCKERHUB_PAT, githubPat, GHPAT), as an env
+// entry's name, a ConfigMap key's and a setting's in a configuration file: a token of a person
+// who can push to the organisation's repositories. Before, such a name passed unless gitleaks
+// recognised the token (an Azure DevOps PAT it does not). PAT elsewhere is no credential word:
+// PATH, PATCH, PATTERN and SPATIAL are not PAT, nor is PAT without such a word (a pattern).
+func TestPersonalAccessTokenNames(t *testing.T) {
+	const token = "k3xq7zv2mfw9pb4nt6yr8hc5jd1lg0sa2ewq4rt7yu9io3pasdfg"
+	tests := map[string]struct {
+		name  string
+		value string
+		want  bool
+	}{
+		"GITHUB_PAT":              {"GITHUB_PAT", "Orders2024deploy", true},
+		"GH_PAT":                  {"GH_PAT", token, true},
+		"GITLAB_PAT":              {"GITLAB_PAT", token, true},
+		"AZURE_DEVOPS_EXT_PAT":    {"AZURE_DEVOPS_EXT_PAT", token, true},
+		"ADO_PAT":                 {"ADO_PAT", token, true},
+		"AZDO_PAT":                {"AZDO_PAT", token, true},
+		"a word between":          {"GITHUB_RUNNER_PAT", token, true},
+		"DOCKERHUB_PAT":           {"DOCKERHUB_PAT", token, true},
+		"camel case":              {"githubPat", token, true},
+		"one word":                {"GHPAT", token, true},
+		"PATH":                    {"GITHUB_PATH", "/usr/local/bin", false},
+		"PATCH":                   {"GITHUB_PATCH", "0001-fix.patch", false},
+		"PATTERN":                 {"GITHUB_BRANCH_PATTERN", "release-v2x", false},
+		"SPATIAL":                 {"GITHUB_SPATIAL", "Orders2024deploy", false},
+		"PAT alone":               {"PAT", "Orders2024deploy", false},
+		"PAT without a provider":  {"URL_PAT", "Orders2024deploy", false},
+		"a file":                  {"GITHUB_PAT_FILE", "/run/secrets/pat", false},
+		"a variable":              {"GITHUB_PAT", "$(GH_TOKEN)", false},
+		"a word ending in PAT":    {"GITHUB_SPAT", "Orders2024deploy", false},
+		"no provider, one word":   {"CHAPAT", "Orders2024deploy", false},
+		"a provider's PAT, first": {"GH_PAT_NAME", "ci-bot", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value); (got != "") != tc.want {
+				t.Errorf("envCredential(%s, %q) = %q, want a credential %v", tc.name, tc.value, got, tc.want)
+			}
+			if got := keyCredential(tc.name, tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.name, tc.value, got, tc.want)
+			}
+			text := "# CI\nlog_level: info\n" + tc.name + ": " + tc.value + "\n"
+			if got := keyCredential("ci.yaml", text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(ci.yaml, %q) = %q, want a credential %v", text, got, tc.want)
+			}
+		})
+	}
+}

@@ -174,6 +174,9 @@ func isCredentialPart(parts []string, i int) bool {
 		// (userPasswordName).
 		return true
 	}
+	if i == len(parts)-1 && personalAccessTokenPart(parts) {
+		return true
+	}
 	p := strings.TrimSuffix(parts[i], "S")
 	for _, w := range credentialWords {
 		if strings.HasSuffix(p, w) {
@@ -183,6 +186,36 @@ func isCredentialPart(parts []string, i int) bool {
 	// APP_KEY, Laravel's (it encrypts its cookies and sessions), and APP_KEYS, Strapi's (Koa's
 	// session keys), as the whole name: Pusher's PUSHER_APP_KEY is public.
 	return p == "KEY" && i > 0 && (credentialKeyQualifiers[parts[i-1]] || i == 1 && len(parts) == 2 && parts[0] == "APP") || wordPressKey(parts, i)
+}
+
+// patProviders are the code hosts and registries whose personal access tokens a name ending in
+// PAT holds (personalAccessTokenPart): GitHub (GH), GitLab (GL), Azure DevOps (DEVOPS, as in the
+// Azure CLI devops extension's AZURE_DEVOPS_EXT_PAT; ADO, AZDO), Bitbucket, Gitea, Forgejo and
+// Docker Hub.
+var patProviders = map[string]bool{"GITHUB": true, "GH": true, "GITLAB": true, "GL": true, "DEVOPS": true,
+	"ADO": true, "AZDO": true, "BITBUCKET": true, "GITEA": true, "FORGEJO": true, "DOCKERHUB": true}
+
+// patSettingParts are, in lower case, strings one of which every name personalAccessTokenPart
+// passes holds (mayEndInCredential's test of a name ending in PAT, and part of
+// settingWordParts): a long provider's word, or a short one's with PAT after it.
+var patSettingParts = []string{"github", "gitlab", "devops", "bitbucket", "gitea", "forgejo", "dockerhub",
+	"ghpat", "gh_pat", "gh-pat", "gh.pat", "glpat", "gl_pat", "gl-pat", "gl.pat", "dopat", "do_pat", "do-pat", "do.pat"}
+
+// personalAccessTokenPart reports whether the last of parts names a personal access token: PAT
+// after one of patProviders, directly or with words between (GITHUB_PAT, GH_PAT,
+// AZURE_DEVOPS_EXT_PAT, GITHUB_RUNNER_PAT, githubPat), or in one word with it (GHPAT,
+// GITHUBPAT). PAT alone or after no provider (URL_PAT, a pattern) is none, and PATH, PATCH,
+// PATTERN and SPATIAL are other words.
+func personalAccessTokenPart(parts []string) bool {
+	n := len(parts)
+	if n == 0 {
+		return false
+	}
+	if parts[n-1] == "PAT" {
+		return slices.ContainsFunc(parts[:n-1], func(p string) bool { return patProviders[p] })
+	}
+	provider, ok := strings.CutSuffix(parts[n-1], "PAT")
+	return ok && patProviders[provider]
 }
 
 // programCredentialVariables are the variables, by their letters and digits in upper case,
@@ -285,6 +318,11 @@ func mayEndInCredential(name string) bool {
 	// ENCRYPT, a gossip key's setting (gossipKeyName).
 	if len(name[:end]) >= 7 && strings.EqualFold(name[end-7:end], "ENCRYPT") {
 		return true
+	}
+	// PAT after a code host's word (personalAccessTokenPart), which holds one of
+	// patSettingParts: PAT alone would let the pre-filter pass every PATH and PATTERN.
+	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PAT") {
+		return slices.ContainsFunc(patSettingParts, func(p string) bool { return containsASCIIFold(name[:end], p) })
 	}
 	// PWD and PW: a final S was not taken off them.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
@@ -1814,10 +1852,12 @@ func credentialSettings(content string, limit int) []string {
 // WordPress salt's SALT, a gossip key's ENCRYPT, PSK, PWD or PW, or one of
 // credentialWords (PASSWORD, PASSWD, PASSWRD and PASSPHRASE hold PAS; PSWRD and PSWD PSW;
 // PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN; CREDENTIAL, and
-// CRED and CREDS, its abbreviations, hold CRED).
+// CRED and CREDS, its abbreviations, hold CRED), or PAT after a code host's word, which holds
+// one of patSettingParts.
 // ODBC's Pwd (inlineSettings) holds PW. TestSettingWordPartsCoverEveryEnding checks them
 // against credentialWords.
-var settingWordParts = []string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "cred", "salt", "encrypt", "user"}
+var settingWordParts = append([]string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "cred", "salt", "encrypt", "user"},
+	patSettingParts...)
 
 // settingWordIndex indexes settingWordParts for mayHoldSettingWord: pairs is the set of their
 // first two bytes in every case, byFirst the parts by their first byte in lower case.
@@ -1870,6 +1910,17 @@ func hasPrefixASCIIFold(s, lower string) bool {
 		}
 	}
 	return true
+}
+
+// containsASCIIFold reports whether s holds lower, a lower-case ASCII word, its ASCII letters
+// in any case.
+func containsASCIIFold(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if hasPrefixASCIIFold(s[i:], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // readCredentialSettings is credentialSettings reading every content.

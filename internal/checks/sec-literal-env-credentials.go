@@ -30,7 +30,7 @@ var secLiteralEnvCredentials = &engine.Check{
 		"PRIVATE_KEY, ACCESS_KEY, CREDENTIALS, an auth, unseal, encrypt or gossip key, a key named for its cipher or " +
 		"signature: FERNET_KEY, JWT_KEY, CSRF_KEY, AES_KEY, a session's signing key SESSION_KEY, Laravel's and Strapi's APP_KEY and APP_KEYS, a master, encryption or signing key in one word, MASTERKEY, " +
 		"AUTHKEY (Tailscale's TS_AUTHKEY), " +
-		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, PAM's and SSSD's AUTHTOK, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
+		"WordPress's keys and salts (WORDPRESS_AUTH_KEY, WORDPRESS_NONCE_SALT), a pre-shared key PSK, a word ending in PW such as LDAP_BINDPW, PAM's and SSSD's AUTHTOK, a personal access token PAT after a code host's or registry's word: GITHUB_PAT, GH_PAT, GITLAB_PAT, AZURE_DEVOPS_EXT_PAT, ADO_PAT, DOCKERHUB_PAT, not PATH nor PATTERN, ...) or that a program reads its secret from (sshpass's SSHPASS, " +
 		"redis-cli's REDISCLI_AUTH, Neo4j's NEO4J_AUTH=USER/PASSWORD, the Erlang cookie RABBITMQ_ERLANG_COOKIE, the Azure CLI's AZURE_STORAGE_KEY, the Swift client's ST_KEY, Yarn's YARN_NPM_AUTH_IDENT), that holds USER:PASSWORD " +
 		"(etcdctl's ETCDCTL_USER, a name ending in CREDS or CRED, CREDENTIALS abbreviated: DOCKER_CREDS, SMB_CREDS=USER%PASSWORD, and a name ending in AUTH, alone or after another word: AUTH, the Consul and Nomad CLIs' CONSUL_HTTP_AUTH " +
 		"and NOMAD_HTTP_AUTH, Celery Flower's FLOWER_BASIC_AUTH; not a user alone, a switch, a method or a URL: " +
