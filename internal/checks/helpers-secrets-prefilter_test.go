@@ -133,7 +133,8 @@ func TestSettingWordPartsCoverEveryEnding(t *testing.T) {
 	endings := append(slices.Clone(credentialWords), "KEY", "PASS", "MASTERAUTH", "REQUIREPASS", "REDISCLI_AUTH",
 		"NEO4J_AUTH", "ERLANG_COOKIE", "PSK", "PWD", "PW", "API_KEY", "DBPASS", "SSHPASS", "AZURE_STORAGE_KEY", "ST_KEY",
 		"SALT", "AUTH_SALT", "ENCRYPT", "CONSUL_ENCRYPT", "ETCDCTL_USER", "CONSUL_HTTP_AUTH", "CREDS", "CRED", "SMB_CREDS",
-		"GITHUB_PAT", "GH_PAT", "GHPAT", "gh.pat", "GL_PAT", "AZURE_DEVOPS_EXT_PAT", "ADO_PAT", "AZDOPAT", "DOCKERHUB_PAT", "githubPat")
+		"GITHUB_PAT", "GH_PAT", "GHPAT", "gh.pat", "GL_PAT", "AZURE_DEVOPS_EXT_PAT", "ADO_PAT", "AZDOPAT", "DOCKERHUB_PAT", "githubPat",
+		"OTP_SEED", "TOTP_SEED", "mfaSeed", "hotp.seed")
 	for _, e := range endings {
 		for _, name := range []string{e, strings.ToLower(e), "db_" + e, "x." + e + "s", "a" + e + "_", "-" + e + "S.", "Pwd", "pwd"} {
 			if (mayEndInCredential(name) || strings.EqualFold(name, "pwd")) && !mayHoldSettingWord(name) {

@@ -86,3 +86,42 @@ func TestPersonalAccessTokenNames(t *testing.T) {
 		})
 	}
 }
+
+// TestOneTimePasswordSeeds judges a TOTP or HOTP seed, the shared secret every one-time code is
+// derived from, under a name whose last word is SEED after OTP, TOTP, HOTP or MFA (OTP_SEED,
+// TOTP_SEED, mfaSeed), or KEY after OTP, TOTP or HOTP (TOTP_KEY): whoever reads it generates the
+// second factor. Before, these passed (TOTP_SECRET and an otpauth:// URI's secret= were already
+// judged). SEED elsewhere (RANDOM_SEED, DB_SEED) is no credential word.
+func TestOneTimePasswordSeeds(t *testing.T) {
+	const seed = "JBSWY3DPEHPK3PXP"
+	tests := map[string]struct {
+		name, value string
+		want        bool
+	}{
+		"OTP_SEED":        {"OTP_SEED", seed, true},
+		"TOTP_SEED":       {"TOTP_SEED", seed, true},
+		"HOTP_SEED":       {"ADMIN_HOTP_SEED", seed, true},
+		"mfaSeed":         {"mfaSeed", seed, true},
+		"TOTP_KEY":        {"TOTP_KEY", seed, true},
+		"OTP_KEY":         {"OTP_KEY", seed, true},
+		"RANDOM_SEED":     {"RANDOM_SEED", "42424242", false},
+		"DB_SEED":         {"DB_SEED", "Orders2024deploy", false},
+		"SEED alone":      {"SEED", seed, false},
+		"OTP_SEED_FILE":   {"OTP_SEED_FILE", "/run/secrets/otp", false},
+		"a digit count":   {"OTP_DIGITS", "6", false},
+		"a seed's size":   {"TOTP_SEED_LENGTH", "32", false},
+		"a variable":      {"TOTP_SEED", "${TOTP_SEED}", false},
+		"an OTP's issuer": {"TOTP_ISSUER", "ACME", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := envCredential(tc.name, tc.value); (got != "") != tc.want {
+				t.Errorf("envCredential(%s, %q) = %q, want a credential %v", tc.name, tc.value, got, tc.want)
+			}
+			text := "log_level: info\n" + tc.name + ": " + tc.value + "\n"
+			if got := keyCredential("app.yaml", text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(app.yaml, %q) = %q, want a credential %v", text, got, tc.want)
+			}
+		})
+	}
+}

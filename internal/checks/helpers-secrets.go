@@ -50,6 +50,8 @@ var credentialKeyQualifiers = map[string]bool{
 	"AUTH": true, "NONCE": true, "UNSEAL": true, "ENCRYPT": true, "GOSSIP": true,
 	"FERNET": true, "JWT": true, "CSRF": true, "AES": true, "CIPHER": true, "CRYPT": true, "CRYPTO": true,
 	"SESSION": true,
+	// A one-time password's seed (TOTP_KEY, OTP_KEY): oneTimePasswordSeed.
+	"OTP": true, "TOTP": true, "HOTP": true,
 }
 
 // wordPressKeyQualifiers are the words before which KEY or SALT is one of WordPress's
@@ -174,7 +176,7 @@ func isCredentialPart(parts []string, i int) bool {
 		// (userPasswordName).
 		return true
 	}
-	if i == len(parts)-1 && personalAccessTokenPart(parts) {
+	if i == len(parts)-1 && (personalAccessTokenPart(parts) || oneTimePasswordSeed(parts)) {
 		return true
 	}
 	p := strings.TrimSuffix(parts[i], "S")
@@ -216,6 +218,23 @@ func personalAccessTokenPart(parts []string) bool {
 	}
 	provider, ok := strings.CutSuffix(parts[n-1], "PAT")
 	return ok && patProviders[provider]
+}
+
+// otpWords are the words before which SEED is a one-time password's seed (oneTimePasswordSeed).
+var otpWords = map[string]bool{"OTP": true, "TOTP": true, "HOTP": true, "MFA": true}
+
+// otpSettingParts are, in lower case, strings one of which every name oneTimePasswordSeed
+// passes holds (mayEndInCredential's test of a name ending in SEED, and part of
+// settingWordParts): TOTP_SEED holds otp_seed.
+var otpSettingParts = []string{"otpseed", "otp_seed", "otp-seed", "otp.seed", "mfaseed", "mfa_seed", "mfa-seed", "mfa.seed"}
+
+// oneTimePasswordSeed reports whether the last of parts is SEED after one of otpWords
+// (OTP_SEED, TOTP_SEED, mfaSeed): the shared secret of a TOTP or HOTP second factor (RFC 6238,
+// RFC 4226), from which whoever reads it generates every code. SEED elsewhere (RANDOM_SEED,
+// DB_SEED) is none.
+func oneTimePasswordSeed(parts []string) bool {
+	n := len(parts)
+	return n >= 2 && parts[n-1] == "SEED" && otpWords[parts[n-2]]
 }
 
 // programCredentialVariables are the variables, by their letters and digits in upper case,
@@ -323,6 +342,10 @@ func mayEndInCredential(name string) bool {
 	// patSettingParts: PAT alone would let the pre-filter pass every PATH and PATTERN.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PAT") {
 		return slices.ContainsFunc(patSettingParts, func(p string) bool { return containsASCIIFold(name[:end], p) })
+	}
+	// SEED after an OTP word (oneTimePasswordSeed), which holds one of otpSettingParts.
+	if len(name[:end]) >= 4 && strings.EqualFold(name[end-4:end], "SEED") {
+		return slices.ContainsFunc(otpSettingParts, func(p string) bool { return containsASCIIFold(name[:end], p) })
 	}
 	// PWD and PW: a final S was not taken off them.
 	if len(name[:end]) >= 3 && strings.EqualFold(name[end-3:end], "PWD") ||
@@ -1853,11 +1876,11 @@ func credentialSettings(content string, limit int) []string {
 // credentialWords (PASSWORD, PASSWD, PASSWRD and PASSPHRASE hold PAS; PSWRD and PSWD PSW;
 // PWORD PW; APIKEY, PRIVATEKEY, ACCESSKEY and SECRETKEY KEY; SECRET, TOKEN; CREDENTIAL, and
 // CRED and CREDS, its abbreviations, hold CRED), or PAT after a code host's word, which holds
-// one of patSettingParts.
+// one of patSettingParts, or SEED after an OTP word, which holds one of otpSettingParts.
 // ODBC's Pwd (inlineSettings) holds PW. TestSettingWordPartsCoverEveryEnding checks them
 // against credentialWords.
 var settingWordParts = append([]string{"key", "pas", "auth", "cookie", "psk", "pw", "psw", "secret", "token", "cred", "salt", "encrypt", "user"},
-	patSettingParts...)
+	append(slices.Clone(patSettingParts), otpSettingParts...)...)
 
 // settingWordIndex indexes settingWordParts for mayHoldSettingWord: pairs is the set of their
 // first two bytes in every case, byFirst the parts by their first byte in lower case.
