@@ -125,3 +125,45 @@ func TestOneTimePasswordSeeds(t *testing.T) {
 		})
 	}
 }
+
+// TestDaemonDirectivePasswords judges three daemons' directives that give a password as a
+// positional field, in any key (the directive names them): Net-SNMP's community strings
+// (snmpd.conf's rocommunity, rwcommunity, their IPv6 forms, com2sec NAME SOURCE COMMUNITY and
+// trapcommunity: SNMPv1 and v2c authenticate with the community alone, and rwcommunity's lets
+// whoever holds it write the agent's objects), NUT's upsmon.conf MONITOR UPS@HOST POWER USER
+// PASSWORD primary|secondary (master|slave), and ProFTPD's mod_sql SQLConnectInfo DB@HOST USER
+// PASSWORD. The well-known communities public and private are judged as any other literal, as a
+// well-known default password is. Before, these passed.
+func TestDaemonDirectivePasswords(t *testing.T) {
+	tests := map[string]struct {
+		text string
+		want bool
+	}{
+		"rocommunity":                 {"agentAddress udp:161\nrocommunity Orders2024 10.0.0.0/8\n", true},
+		"rwcommunity, default":        {"rwcommunity private default\n", true},
+		"rocommunity public":          {"rocommunity public localhost\n", true},
+		"rocommunity6, a view":        {"rocommunity6 Orders2024 default -V systemonly\n", true},
+		"com2sec":                     {"com2sec -Cn ctx notConfigUser default Orders2024\n", true},
+		"com2sec, no context":         {"com2sec readonly 10.0.0.0/8 Orders2024\n", true},
+		"trapcommunity":               {"trapcommunity Orders2024\n", true},
+		"upsmon MONITOR":              {"RUN_AS_USER root\nMONITOR myups@localhost 1 upsmon Orders-2024 primary\n", true},
+		"upsmon MONITOR, master":      {"MONITOR ups@nut-server:3493 1 monuser \"Orders 2024\" master\n", true},
+		"SQLConnectInfo":              {"<IfModule mod_sql.c>\n  SQLConnectInfo proftpd@db.example.com:3306 proftpd Orders-2024\n</IfModule>\n", true},
+		"SQLConnectInfo, a policy":    {"SQLConnectInfo ftpdb@db proftpd Orders-2024 PERSESSION\n", true},
+		"a comment":                   {"# rocommunity Orders2024\n#MONITOR ups@localhost 1 upsmon Orders-2024 primary\n", false},
+		"a variable community":        {"rocommunity ${SNMP_COMMUNITY} default\n", false},
+		"a placeholder":               {"rocommunity <community> default\n", false},
+		"a MONITOR without password":  {"MONITOR ups@localhost 1 upsmon\n", false},
+		"a MONITOR of another kind":   {"MONITOR cpu 1 high load alert\n", false},
+		"SQLConnectInfo, no password": {"SQLConnectInfo proftpd@db proftpd\n", false},
+		"SQLConnectInfo, a variable":  {"SQLConnectInfo proftpd@db proftpd %{env:SQL_PASSWORD}\n", false},
+		"prose":                       {"Set rocommunity to your community string.\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential("daemon.conf", tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(daemon.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -54,7 +54,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE], Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE] and its community strings (rocommunity VALUE, rwcommunity VALUE, their IPv6 forms, com2sec NAME SOURCE VALUE, trapcommunity VALUE; public and private too, as any well-known default), NUT's upsmon.conf MONITOR UPS@HOST 1 USER VALUE primary, ProFTPD's SQLConnectInfo DB@HOST USER VALUE, Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -434,6 +434,9 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 		}
 		if snmpCreateUserPassphrase(v) {
 			return "SNMPv3 createUser gives a passphrase"
+		}
+		if why := directivePassword(v); why != "" {
+			return why
 		}
 	}
 	if !binary && dovecotPlainPassword(v) {
@@ -1847,4 +1850,65 @@ func snmpCreateUserPassphrase(text string) bool {
 		}
 	}
 	return false
+}
+
+// snmpCommunityFields are Net-SNMP's snmpd.conf directives that give a community string, by the
+// index of the field that holds it: rocommunity and rwcommunity COMMUNITY [SOURCE [OID | -V
+// VIEW [CONTEXT]]] and their IPv6 forms, com2sec [-Cn CONTEXT] NAME SOURCE COMMUNITY and its
+// IPv6 form, and trapcommunity COMMUNITY.
+var snmpCommunityFields = map[string]int{"rocommunity": 1, "rwcommunity": 1, "rocommunity6": 1, "rwcommunity6": 1,
+	"trapcommunity": 1, "com2sec": 3, "com2sec6": 3}
+
+// nutMonitorTypes are the last field of NUT's upsmon.conf MONITOR line: primary and secondary,
+// and their older names master and slave.
+var nutMonitorTypes = map[string]bool{"primary": true, "secondary": true, "master": true, "slave": true}
+
+// directivePassword says which directive of text, "" when none, gives a literal password as a
+// positional field (each line read as the shell splits words, quotes taken off; a line whose
+// first word starts with # is a comment):
+//
+//   - a Net-SNMP community string (snmpCommunityFields): SNMPv1 and v2c authenticate with the
+//     community alone. public and private, the well-known ones, are judged as any other literal,
+//     as a well-known default password is;
+//   - NUT's upsmon.conf MONITOR SYSTEM POWERVALUE USER PASSWORD TYPE (nutMonitorTypes), the
+//     password upsmon logs in to upsd with;
+//   - ProFTPD's mod_sql SQLConnectInfo DB@HOST USER PASSWORD [POLICY], the database's password.
+func directivePassword(text string) string {
+	if !containsFold(text, "community") && !containsFold(text, "com2sec") && !strings.Contains(text, "MONITOR") &&
+		!containsFold(text, "sqlconnectinfo") {
+		return ""
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSpace(line)
+		first, _, _ := strings.Cut(line, " ")
+		first, _, _ = strings.Cut(first, "\t")
+		directive := strings.ToLower(first)
+		if snmpCommunityFields[directive] == 0 && first != "MONITOR" && directive != "sqlconnectinfo" {
+			continue
+		}
+		f := shellWords(line)
+		if len(f) < 2 || f[0] != first {
+			continue
+		}
+		field := func(i int) string { return strings.Trim(f[i], `"'`) }
+		switch {
+		case snmpCommunityFields[directive] > 0:
+			i := snmpCommunityFields[directive]
+			if strings.HasPrefix(directive, "com2sec") && f[1] == "-Cn" {
+				i += 2
+			}
+			if i < len(f) && literalPasswordField(field(i)) {
+				return "snmpd.conf's " + f[0] + " gives a community string"
+			}
+		case f[0] == "MONITOR":
+			if len(f) == 6 && strings.Trim(f[2], "0123456789") == "" && nutMonitorTypes[strings.ToLower(f[5])] && literalPasswordField(field(4)) {
+				return "upsmon.conf's MONITOR gives a password"
+			}
+		case directive == "sqlconnectinfo":
+			if len(f) >= 4 && literalPasswordField(field(3)) {
+				return "ProFTPD's SQLConnectInfo gives a password"
+			}
+		}
+	}
+	return ""
 }
