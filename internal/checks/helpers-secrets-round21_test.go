@@ -1,6 +1,11 @@
 package checks
 
-import "testing"
+import (
+	"encoding/base64"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 // TestArtemisMaskedPasswordsInAttributesAndURLs judges an Artemis masked password, ENC(HEX), in
 // an XML attribute (bootstrap.xml's and management.xml's keyStorePassword="ENC(...)") and in an
@@ -163,6 +168,56 @@ func TestDaemonDirectivePasswords(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := keyCredential("daemon.conf", tc.text, false); (got != "") != tc.want {
 				t.Errorf("keyCredential(daemon.conf, %q) = %q, want a credential %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMongoDBKeyFiles judges a MongoDB keyfile (security.keyFile, the replica set's and sharded
+// cluster's shared internal-authentication key: whoever holds it joins the cluster as a member
+// with full access) under any key name: the whole value is 756 to 1024 base64 characters
+// (MongoDB's limit is 1024; openssl rand -base64 756, MongoDB's own instruction, gives 1008, in
+// lines of 64) that decode to random bytes (most byte values present, no file's magic number, no
+// ASN.1 DER: a base64 certificate without its PEM armour is public). Before, a keyfile under a
+// neutral name (replicaset, internal-auth) passed.
+func TestMongoDBKeyFiles(t *testing.T) {
+	rng := rand.New(rand.NewChaCha8([32]byte{21}))
+	random := func(n int, prefix ...byte) []byte {
+		b := append([]byte{}, prefix...)
+		for len(b) < n {
+			b = append(b, byte(rng.Uint32()))
+		}
+		return b
+	}
+	lines := func(s string) string {
+		var out strings.Builder
+		for len(s) > 64 {
+			out.WriteString(s[:64] + "\n")
+			s = s[64:]
+		}
+		return out.String() + s + "\n"
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	tests := map[string]struct {
+		key, value string
+		want       bool
+	}{
+		"openssl rand -base64 756":         {"keyfile", lines(b64(random(756))), true},
+		"a neutral name":                   {"replicaset", lines(b64(random(756))), true},
+		"one line, 1024 characters":        {"internal-auth", b64(random(768)), true},
+		"756 characters":                   {"member", b64(random(567)), true},
+		"too short":                        {"member", b64(random(540)), false},
+		"too long for MongoDB":             {"member", b64(random(780)), false},
+		"a certificate without its armour": {"idp-cert", b64(random(700, 0x30, 0x82, 0x02, 0xb8)), false},
+		"an AWS KMS ciphertext":            {"encrypted", b64(random(700, 0x01, 0x02, 0x02, 0x00)), false},
+		"gzip":                             {"payload", b64(random(700, 0x1f, 0x8b, 0x08)), false},
+		"text":                             {"notes", b64([]byte(strings.Repeat("the quick brown fox jumps over the lazy dog. ", 16))), false},
+		"not base64":                       {"member", lines(b64(random(756)))[:600] + "!" + lines(b64(random(756)))[600:], false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.value, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %.80q...) = %q, want a credential %v", tc.key, tc.value, got, tc.want)
 			}
 		})
 	}
