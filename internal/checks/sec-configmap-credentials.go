@@ -1735,22 +1735,30 @@ func jaasUserPassword(text string) string {
 			if !strings.HasPrefix(rest, "=") {
 				continue
 			}
-			v := strings.TrimLeft(rest[1:], " \t")
-			if strings.HasPrefix(v, `"`) {
-				q := strings.IndexByte(v[1:], '"')
-				if q < 0 {
-					continue
-				}
-				v = v[1 : q+1]
-			} else if k := strings.IndexAny(v, " \t;"); k >= 0 {
-				v = v[:k]
-			}
-			if literalPasswordField(v) {
+			v, ok := directiveValue(strings.TrimLeft(rest[1:], " \t"), `"`, " \t;")
+			if ok && literalPasswordField(v) {
 				return t[start:end]
 			}
 		}
 	}
 	return ""
+}
+
+// directiveValue is the value at the start of v (its leading blanks trimmed): the text between
+// a quote of quotes and the next same quote (false when none closes it), or else the text up
+// to the first byte of stops (JAAS options, FreeRADIUS check items).
+func directiveValue(v, quotes, stops string) (string, bool) {
+	if v != "" && strings.IndexByte(quotes, v[0]) >= 0 {
+		q := strings.IndexByte(v[1:], v[0])
+		if q < 0 {
+			return "", false
+		}
+		return v[1 : q+1], true
+	}
+	if k := strings.IndexAny(v, stops); k >= 0 {
+		v = v[:k]
+	}
+	return v, true
 }
 
 // freeRADIUSPasswordAttributes are the check items, in lower case, of FreeRADIUS's users file
@@ -1795,17 +1803,8 @@ func freeRADIUSPassword(text string) string {
 				if op == "" {
 					continue
 				}
-				v := strings.TrimLeft(rest[len(op):], " \t")
-				if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'") {
-					q := strings.IndexByte(v[1:], v[0])
-					if q < 0 {
-						continue
-					}
-					v = v[1 : q+1]
-				} else if k := strings.IndexAny(v, " \t,"); k >= 0 {
-					v = v[:k]
-				}
-				if literalPasswordField(v) {
+				v, ok := directiveValue(strings.TrimLeft(rest[len(op):], " \t"), `"'`, " \t,")
+				if ok && literalPasswordField(v) {
 					return t[start:i]
 				}
 			}
