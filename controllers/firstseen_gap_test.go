@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	testingclock "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -115,41 +112,7 @@ func gapReconciler(t *testing.T, ns string, journaled bool) (*ComplianceProfileR
 
 	// This reconciler's reports are its own (not the suite's operator's, whose journal keeps
 	// first-seen times); without its own journal it is the default install.
-	var mu sync.Mutex
-	var written *v1alpha1.ComplianceReport
-	own := func(obj client.Object) bool {
-		_, ok := obj.(*v1alpha1.ComplianceReport)
-		return ok && obj.GetNamespace() == ns
-	}
-	c := failing(t, interceptor.Funcs{
-		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*v1alpha1.ComplianceReport); ok && key.Namespace == ns {
-				mu.Lock()
-				defer mu.Unlock()
-				if written == nil {
-					return apierrors.NewNotFound(v1alpha1.GroupVersion.WithResource("compliancereports").GroupResource(), key.Name)
-				}
-				written.DeepCopyInto(obj.(*v1alpha1.ComplianceReport))
-				return nil
-			}
-			return cl.Get(ctx, key, obj, opts...)
-		},
-		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			if own(obj) {
-				return nil
-			}
-			return cl.Create(ctx, obj, opts...)
-		},
-		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			if own(obj) {
-				mu.Lock()
-				defer mu.Unlock()
-				written = obj.(*v1alpha1.ComplianceReport).DeepCopy()
-				return nil
-			}
-			return cl.SubResource(sub).Update(ctx, obj, opts...)
-		},
-	})
+	c, kept := reportsKeptApart(t, ns)
 	r := reconcilerOver(t, c, "Namespace", "Deployment")
 	if journaled {
 		_, _, h, stop := ownJournal(t, ctx, cancel)
@@ -164,12 +127,11 @@ func gapReconciler(t *testing.T, ns string, journaled bool) (*ComplianceProfileR
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: profile.Name}}); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		written := kept.last()
 		if written == nil {
 			t.Fatal("no report written")
 		}
-		return append([]v1alpha1.Finding(nil), written.Status.Findings...)
+		return written.Status.Findings
 	}
 	return r, evaluate, t0, fake
 }

@@ -39,41 +39,7 @@ func TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
 
 	// This reconciler's reports are its own: it never sees the suite's operator's, which keeps
 	// first-seen times in its journal, and writes none.
-	var mu sync.Mutex
-	var written *v1alpha1.ComplianceReport
-	own := func(obj client.Object) bool {
-		_, ok := obj.(*v1alpha1.ComplianceReport)
-		return ok && obj.GetNamespace() == ns
-	}
-	c := failing(t, interceptor.Funcs{
-		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if _, ok := obj.(*v1alpha1.ComplianceReport); ok && key.Namespace == ns {
-				mu.Lock()
-				defer mu.Unlock()
-				if written == nil {
-					return apierrors.NewNotFound(v1alpha1.GroupVersion.WithResource("compliancereports").GroupResource(), key.Name)
-				}
-				written.DeepCopyInto(obj.(*v1alpha1.ComplianceReport))
-				return nil
-			}
-			return cl.Get(ctx, key, obj, opts...)
-		},
-		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			if own(obj) {
-				return nil
-			}
-			return cl.Create(ctx, obj, opts...)
-		},
-		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			if own(obj) {
-				mu.Lock()
-				defer mu.Unlock()
-				written = obj.(*v1alpha1.ComplianceReport).DeepCopy()
-				return nil
-			}
-			return cl.SubResource(sub).Update(ctx, obj, opts...)
-		},
-	})
+	c, kept := reportsKeptApart(t, ns)
 	r := reconcilerOver(t, c, "Namespace", "Deployment")
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	fake := testingclock.NewFakeClock(t0)
@@ -83,8 +49,7 @@ func TestAFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.T) {
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: profile.Name}}); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		written := kept.last()
 		if written == nil || len(written.Status.Findings) != 1 {
 			t.Fatalf("the report lists %+v, want one finding", written)
 		}
@@ -191,4 +156,60 @@ func TestAClusterScopedFindingKeepsItsFirstSeenWhileOthersCrowdItOut(t *testing.
 	if f := evaluate(); f.Resource.Name != old.Name || !f.FirstSeen.Time.Equal(t0) {
 		t.Errorf("once %s is gone the profile lists %s first seen %v, want %s first seen %v: it failed all along", burst.Name, f.Resource.Name, f.FirstSeen, old.Name, t0)
 	}
+}
+
+// keptReports holds the last ComplianceReport of a namespace a reconciler wrote through
+// reportsKeptApart's client.
+type keptReports struct {
+	mu      sync.Mutex
+	written *v1alpha1.ComplianceReport
+}
+
+// last is a copy of the report written last, nil before any.
+func (k *keptReports) last() *v1alpha1.ComplianceReport {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.written.DeepCopy()
+}
+
+// reportsKeptApart is a client of the suite's API server (failing's) that keeps namespace ns's
+// ComplianceReports to itself: a reconciler over it reads back the report it wrote last and
+// never sees the suite's operator's (which keeps first-seen times in its journal), nor writes
+// any to the API server.
+func reportsKeptApart(t *testing.T, ns string) (client.WithWatch, *keptReports) {
+	k := &keptReports{}
+	own := func(obj client.Object) bool {
+		_, ok := obj.(*v1alpha1.ComplianceReport)
+		return ok && obj.GetNamespace() == ns
+	}
+	c := failing(t, interceptor.Funcs{
+		Get: func(ctx context.Context, cl client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, ok := obj.(*v1alpha1.ComplianceReport); ok && key.Namespace == ns {
+				k.mu.Lock()
+				defer k.mu.Unlock()
+				if k.written == nil {
+					return apierrors.NewNotFound(v1alpha1.GroupVersion.WithResource("compliancereports").GroupResource(), key.Name)
+				}
+				k.written.DeepCopyInto(obj.(*v1alpha1.ComplianceReport))
+				return nil
+			}
+			return cl.Get(ctx, key, obj, opts...)
+		},
+		Create: func(ctx context.Context, cl client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if own(obj) {
+				return nil
+			}
+			return cl.Create(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if own(obj) {
+				k.mu.Lock()
+				defer k.mu.Unlock()
+				k.written = obj.(*v1alpha1.ComplianceReport).DeepCopy()
+				return nil
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	return c, k
 }
