@@ -33,23 +33,7 @@ spec:
   podSelector: {}
   policyTypes: [Ingress]
 `)
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: gnp-tenant
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/shop/web:1.4.2
-`)
+	applyWebDeployment(t, "gnp-tenant")
 	createProfile(t, "gnptest", "gnptest", nil)
 	// The policies are cluster-scoped: they select only this test's namespace, and go with it.
 	t.Cleanup(func() {

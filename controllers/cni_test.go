@@ -32,23 +32,7 @@ spec:
   podSelector: {}
   policyTypes: [Ingress]
 `)
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: cni-tenant
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/shop/web:1.4.2
-`)
+	applyWebDeployment(t, "cni-tenant")
 	createProfile(t, "cnitest", "cnitest", nil)
 	says := func(want string) func() error {
 		return findingSays("cni-tenant", "cnitest", "net-pod-policy-coverage", "web", want)

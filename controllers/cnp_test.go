@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -31,33 +32,10 @@ spec:
   podSelector: {}
   policyTypes: [Ingress]
 `)
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: cnp-tenant
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/shop/web:1.4.2
-`)
+	applyWebDeployment(t, "cnp-tenant")
 	createProfile(t, "cnptest", "cnptest", nil)
 	// The policies are cluster-scoped: they select only this test's namespace, and go with it.
-	t.Cleanup(func() {
-		for _, name := range []string{"cnp-open", "cnp-baseline"} {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
-			u.SetName(name)
-			_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
-		}
-	})
+	deleteClusterNetworkPoliciesAtCleanup(t, "cnp-open", "cnp-baseline")
 	says := func(check, name, want string) func() error {
 		return findingSays("cnp-tenant", "cnptest", check, name, want)
 	}
@@ -129,29 +107,8 @@ spec:
   ingress:
   - {}
 `)
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: cnp-pass
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/shop/web:1.4.2
-`)
-	t.Cleanup(func() {
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
-		u.SetName("cnp-delegate")
-		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
-	})
+	applyWebDeployment(t, "cnp-pass")
+	deleteClusterNetworkPoliciesAtCleanup(t, "cnp-delegate")
 	applyYAML(t, `
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
@@ -204,29 +161,8 @@ spec:
   podSelector: {}
   policyTypes: [Ingress]
 `)
-	applyYAML(t, `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: cnp-labels
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/shop/web:1.4.2
-`)
-	t.Cleanup(func() {
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
-		u.SetName("cnp-scrapers")
-		_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
-	})
+	applyWebDeployment(t, "cnp-labels")
+	deleteClusterNetworkPoliciesAtCleanup(t, "cnp-scrapers")
 	applyYAML(t, `
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
@@ -251,4 +187,40 @@ spec:
 		findingSays("cnp-labels", "cnplabels", "net-pod-policy-coverage", "web", why))
 	eventually(t, 15*time.Second, "the Accept from labelled pods undoes the namespace's default deny",
 		findingSays("cnp-labels", "cnplabels", "net-namespace-default-deny", "cnp-labels", why))
+}
+
+// applyWebDeployment creates Deployment web (container app, pods labelled app=web) in namespace
+// ns.
+func applyWebDeployment(t *testing.T, ns string) {
+	t.Helper()
+	applyYAML(t, fmt.Sprintf(`
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %s
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/web:1.4.2
+`, ns))
+}
+
+// deleteClusterNetworkPoliciesAtCleanup deletes the named ClusterNetworkPolicies (v1alpha2) when
+// the test ends: they are cluster-scoped, so they do not go with the test's namespace.
+func deleteClusterNetworkPoliciesAtCleanup(t *testing.T, names ...string) {
+	t.Cleanup(func() {
+		for _, name := range names {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(schema.GroupVersionKind{Group: "policy.networking.k8s.io", Version: "v1alpha2", Kind: "ClusterNetworkPolicy"})
+			u.SetName(name)
+			_ = client.IgnoreNotFound(k8s.Delete(context.Background(), u))
+		}
+	})
 }
