@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 )
@@ -47,14 +46,7 @@ func TestAnAdminWaiverOfSeveralNamespacesKeepsWhatItCoveredWhenApproved(t *testi
 	createApproved(t, ex)
 	wait := func(what string, ok func(st *v1alpha1.ControlExceptionStatus) error) *v1alpha1.ControlExceptionStatus {
 		t.Helper()
-		got := &v1alpha1.ControlException{}
-		eventually(t, 20*time.Second, what, func() error {
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
-				return err
-			}
-			return ok(&got.Status)
-		})
-		return &got.Status
+		return waitExceptionStatus(t, ex, what, ok)
 	}
 	covering := func(n int32) func(st *v1alpha1.ControlExceptionStatus) error {
 		return func(st *v1alpha1.ControlExceptionStatus) error {

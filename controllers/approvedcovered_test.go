@@ -46,14 +46,7 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 	// wait waits until the exception's status satisfies ok, and returns it.
 	wait := func(what string, ok func(st *v1alpha1.ControlExceptionStatus) error) *v1alpha1.ControlExceptionStatus {
 		t.Helper()
-		got := &v1alpha1.ControlException{}
-		eventually(t, 20*time.Second, what, func() error {
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
-				return err
-			}
-			return ok(&got.Status)
-		})
-		return &got.Status
+		return waitExceptionStatus(t, ex, what, ok)
 	}
 	changed := func(st *v1alpha1.ControlExceptionStatus) *metav1.Condition {
 		return meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionCoveredChangedSinceApproval)
@@ -162,4 +155,18 @@ func TestAWaiverMovedAfterApprovalSaysSo(t *testing.T) {
 	if n := hook.count(string(v1alpha1.AlertExceptionCoveredChanged)); n != 1 {
 		t.Errorf("%d ExceptionCoveredChanged alerts for one move (moving back and approving again send none)", n)
 	}
+}
+
+// waitExceptionStatus waits until the status of exception ex (as the API server has it)
+// satisfies ok, and returns it.
+func waitExceptionStatus(t *testing.T, ex *v1alpha1.ControlException, what string, ok func(st *v1alpha1.ControlExceptionStatus) error) *v1alpha1.ControlExceptionStatus {
+	t.Helper()
+	got := &v1alpha1.ControlException{}
+	eventually(t, 20*time.Second, what, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(ex), got); err != nil {
+			return err
+		}
+		return ok(&got.Status)
+	})
+	return &got.Status
 }

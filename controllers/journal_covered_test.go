@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,14 +40,7 @@ func TestTheJournalRecordsAWaiverMovedAfterApproval(t *testing.T) {
 	createApproved(t, ex)
 	wait := func(what string, ok func(st *v1alpha1.ControlExceptionStatus) error) *v1alpha1.ControlExceptionStatus {
 		t.Helper()
-		got := &v1alpha1.ControlException{}
-		eventually(t, 20*time.Second, what, func() error {
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
-				return err
-			}
-			return ok(&got.Status)
-		})
-		return &got.Status
+		return waitExceptionStatus(t, ex, what, ok)
 	}
 	condition := func(want metav1.ConditionStatus) func(st *v1alpha1.ControlExceptionStatus) error {
 		return func(st *v1alpha1.ControlExceptionStatus) error {

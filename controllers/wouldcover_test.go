@@ -57,14 +57,7 @@ func TestAPendingExceptionShowsWhatItsApprovalWouldCover(t *testing.T) {
 	}
 	wait := func(ex *v1alpha1.ControlException, what string, ok func(st *v1alpha1.ControlExceptionStatus) error) *v1alpha1.ControlExceptionStatus {
 		t.Helper()
-		got := &v1alpha1.ControlException{}
-		eventually(t, 20*time.Second, what, func() error {
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(ex), got); err != nil {
-				return err
-			}
-			return ok(&got.Status)
-		})
-		return &got.Status
+		return waitExceptionStatus(t, ex, what, ok)
 	}
 	pendingCovering := func(not string) func(st *v1alpha1.ControlExceptionStatus) error {
 		return func(st *v1alpha1.ControlExceptionStatus) error {
