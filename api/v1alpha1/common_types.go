@@ -189,7 +189,10 @@ type Finding struct {
 	Message string `json:"message,omitempty"`
 
 	// firstSeen is when the operator first saw this finding, kept across evaluations while
-	// the finding persists.
+	// the finding persists, and across an absence of up to an hour (its resource deleted and
+	// created again, its container renamed, the check undecided or passing for an evaluation):
+	// one back within the hour keeps the earliest time, so a tenant cannot make an old failure
+	// read as new. With the evidence journal, also across closings that were no remediation.
 	// +optional
 	FirstSeen *metav1.Time `json:"firstSeen,omitempty"`
 
