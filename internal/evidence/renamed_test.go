@@ -21,17 +21,7 @@ import (
 func TestAFailingContainerAddedBackRenamedContinuesItsDeviation(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	finding := func(name, container string) journal.Finding {
-		return journal.Finding{Key: journal.FindingKey("wl-privileged", "Deployment", name, container), Check: "wl-privileged", Severity: "High", Kind: "Deployment", Name: name, Container: container}
-	}
-	opened := func(when time.Time, f journal.Finding) journal.Record {
-		f.FirstSeen = when
-		return journal.Record{Type: journal.FindingOpened, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
-	}
-	closed := func(when, first time.Time, f journal.Finding, reason string) journal.Record {
-		f.FirstSeen, f.CloseReason = first, reason
-		return journal.Record{Type: journal.FindingClosed, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
-	}
+	finding, opened, closed := tenantFindingRecords("wl-privileged")
 	recs := []journal.Record{
 		// api: setup removed for 10 s, added back as setup2, which is open at the end.
 		opened(at(0), finding("api", "setup")),
@@ -69,17 +59,7 @@ func TestAFailingContainerAddedBackRenamedContinuesItsDeviation(t *testing.T) {
 func TestAFindingHiddenAndRenamedKeepsWhenItWasFirstOpened(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	finding := func(name, container string) journal.Finding {
-		return journal.Finding{Key: journal.FindingKey("sec-literal-env-credentials", "Deployment", name, container), Check: "sec-literal-env-credentials", Severity: "High", Kind: "Deployment", Name: name, Container: container}
-	}
-	opened := func(when time.Time, f journal.Finding) journal.Record {
-		f.FirstSeen = when
-		return journal.Record{Type: journal.FindingOpened, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
-	}
-	closed := func(when, first time.Time, f journal.Finding, reason string) journal.Record {
-		f.FirstSeen, f.CloseReason = first, reason
-		return journal.Record{Type: journal.FindingClosed, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
-	}
+	finding, opened, closed := tenantFindingRecords("sec-literal-env-credentials")
 	recs := []journal.Record{
 		// same: hidden 2 h, failing again under the same name, fixed an hour later.
 		opened(at(0), finding("same", "app")),
@@ -108,4 +88,24 @@ func TestAFindingHiddenAndRenamedKeepsWhenItWasFirstOpened(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("deviations.csv (name container opened status first_opened remediation_hours):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// tenantFindingRecords builds journal records of check's High findings on Deployments of
+// namespace tenant (profile soc2): finding, its opening (first seen then) and its closing (first
+// seen at first, for reason).
+func tenantFindingRecords(check string) (finding func(name, container string) journal.Finding,
+	opened func(when time.Time, f journal.Finding) journal.Record,
+	closed func(when, first time.Time, f journal.Finding, reason string) journal.Record) {
+	finding = func(name, container string) journal.Finding {
+		return journal.Finding{Key: journal.FindingKey(check, "Deployment", name, container), Check: check, Severity: "High", Kind: "Deployment", Name: name, Container: container}
+	}
+	opened = func(when time.Time, f journal.Finding) journal.Record {
+		f.FirstSeen = when
+		return journal.Record{Type: journal.FindingOpened, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
+	}
+	closed = func(when, first time.Time, f journal.Finding, reason string) journal.Record {
+		f.FirstSeen, f.CloseReason = first, reason
+		return journal.Record{Type: journal.FindingClosed, Time: when, Profile: "soc2", Namespace: "tenant", Finding: &f}
+	}
+	return finding, opened, closed
 }
