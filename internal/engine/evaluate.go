@@ -157,6 +157,11 @@ type Evaluation struct {
 	// Stopped is true when Options.Context was done before every check had run: the results
 	// and summaries are incomplete, and nothing may be read from them as a verdict.
 	Stopped bool
+
+	// waivers indexes the Active exceptions, as the evaluation matched failures with them, for
+	// Waiver. Built before the evaluation, and only read after it: an Evaluation read by several
+	// goroutines shares it safely.
+	waivers *exceptionIndex
 }
 
 // Evaluate runs the plan over the inventory and applies the exceptions.
@@ -203,10 +208,11 @@ func (p *Plan) newBuilder(exceptions []*v1alpha1.ControlException, opts Options,
 	ev := &Evaluation{Plan: p, Exceptions: outcomes, Summaries: map[string]*Summary{}, Options: opts}
 	b := &builder{ev: ev, keepPassing: opts.KeepPassing, findingsOnly: opts.FindingsOnly, results: make([]Result, 0, results),
 		internMessages: true}
-	if idx := newExceptionIndex(outcomes); len(idx.byNamespace)+len(idx.everywhere) > 0 {
-		b.exceptions = idx
+	ev.waivers = newExceptionIndex(p, outcomes)
+	if !ev.waivers.empty() {
+		b.exceptions = ev.waivers
 	}
-	if idx := indexExceptions(judgedPending(outcomes), v1alpha1.ExceptionPendingApproval); len(idx.byNamespace)+len(idx.everywhere) > 0 {
+	if idx := indexExceptions(p, judgedPending(outcomes), v1alpha1.ExceptionPendingApproval); !idx.empty() {
 		b.pending = idx
 	}
 	return b
