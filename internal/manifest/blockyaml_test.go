@@ -227,6 +227,8 @@ func TestBlockJSONAliases(t *testing.T) {
 		nested += fmt.Sprintf("  %c: &%c\n%s", n, n, strings.Repeat(fmt.Sprintf("  - *%c\n", n-1), 10))
 	}
 	under := "spec:\n  s: &s " + long + "\n  copies:\n" + strings.Repeat("  - *s\n", 2)
+	escaped := "spec:\n  s: &s '" + strings.Repeat(`"`, 100_000) + "'\n  copies:\n" + strings.Repeat("  - *s\n", 2)
+	controls := "spec:\n  s: &s \"" + strings.Repeat(`\x01`, 50_000) + "\"\n  copies:\n" + strings.Repeat("  - *s\n", 2)
 	for _, tc := range []struct {
 		name        string
 		doc         string
@@ -235,6 +237,10 @@ func TestBlockJSONAliases(t *testing.T) {
 		{"40 aliases of a 100 kB string", head + wide, false, false},
 		{"a billion laughs in block sequences", head + nested, false, false},
 		{"2 aliases of a 100 kB string (under the bound)", head + under, true, true},
+		// Left out, a string is counted (jsonStringLen), not written: as JSON these stand for
+		// 600 kB, over the bound, though their text is 300 kB.
+		{"2 aliases of 100 kB of quotes (200 kB as JSON)", head + escaped, false, false},
+		{"2 aliases of 50 kB of control characters (300 kB as JSON)", head + controls, false, false},
 		// checkAliases counts 8 bytes for each number: over its limit for a document it
 		// reads, the block reader leaves it whatever its aliases stand for.
 		{"an alias and 200,000 numbers", head + "spec:\n  a: &a 1\n  b: *a\n  nums:\n" + strings.Repeat("  - 1\n", 200_000), false, false},
@@ -540,6 +546,9 @@ func TestWriteString(t *testing.T) {
 		if got, want := string(p.out[1:]), byByte(s); got != want {
 			t.Fatalf("writeString(%q) (capacity %d) = %s, want %s", s, cap(s), got, want)
 		}
+		if got, want := jsonStringLen(s), len(p.out)-1; got != want {
+			t.Fatalf("jsonStringLen(%q) (capacity %d) = %d, writeString wrote %d bytes", s, cap(s), got, want)
+		}
 		if i := nextEscape(s, 0); i > len(s) {
 			t.Fatalf("nextEscape(%q) (capacity %d) = %d, past the string", s, cap(s), i)
 		}
@@ -564,6 +573,22 @@ func TestWriteString(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzJSONStringLen: for any text a manifest's author writes, jsonStringLen counts the bytes
+// writeString writes for it, which the block reader counts instead of writing them for a value
+// it leaves out (the bound on what a document's aliases stand for depends on the count).
+func FuzzJSONStringLen(f *testing.F) {
+	for _, seed := range []string{"", "a", "k8s-\"é\"\\\n\t\r\x00\x1f\x7f", strings.Repeat("\"", 17)} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		p := blockParser{}
+		p.writeString(s)
+		if got, want := jsonStringLen(s), len(p.out); got != want {
+			t.Fatalf("jsonStringLen(%q) = %d, writeString wrote %d bytes", s, got, want)
+		}
+	})
 }
 
 // TestSpaces: spaces finds the first byte that is not a space as a byte at a time does, from
