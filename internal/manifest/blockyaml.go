@@ -78,20 +78,38 @@ func blockJSONInto(body []byte, drop func(apiVersion, kind string) bool, mem *Bl
 		clear(p.keys[:cap(p.keys)]) // the keys share the document's bytes: do not hold them
 		mem.keys, mem.tmp = p.keys[:0], p.tmp[:0]
 	}()
-	ind := p.nextLine()
-	if ind < 0 {
+	ok = p.document()
+	if p.recount {
+		// An alias after strings left out were counted by their length alone: read the
+		// document again, counting them exactly.
+		p = blockParser{src: body, out: p.out[:0], keys: p.keys[:0], tmp: p.tmp[:0], drop: drop, tabs: tabs, exact: true}
+		if drop == nil {
+			p.reserve()
+		}
+		ok = p.document()
+	}
+	if !ok {
 		return nil, nil, false
 	}
+	return p.out, p.tm, true
+}
+
+// document reads the document, a block mapping or sequence, and reports whether the block
+// reader decides it.
+func (p *blockParser) document() bool {
+	ind := p.nextLine()
+	if ind < 0 {
+		return false
+	}
 	p.pos = p.lineStart + ind
+	var ok bool
 	if p.seqEntry(p.pos) {
 		ok = p.sequence(ind)
 	} else {
 		ok = p.mapping(ind, true)
 	}
-	if !ok || p.nextLine() != eof || p.tabs != 0 || p.aliased && p.written() > maxAliasedJSON {
-		return nil, nil, false // a tab outside a block scalar's text; too much JSON for aliases
-	}
-	return p.out, p.tm, true
+	// Not a tab outside a block scalar's text, nor too much JSON for aliases.
+	return ok && p.nextLine() == eof && p.tabs == 0 && !(p.aliased && p.written() > maxAliasedJSON)
 }
 
 // plainText reports whether body holds only what the block reader takes: printable characters
@@ -289,6 +307,13 @@ type blockParser struct {
 	// more room than its deepest path.
 	discarding  bool
 	discardFrom int
+	// exact: a string left out is counted as the bytes writeString would write
+	// (jsonStringLen). Otherwise, until an alias is read, it is counted by its length and
+	// quotes alone, and uncounted says so: that count decides nothing unless the document has
+	// an alias, and the first alias then sets recount and stops the reading (blockJSONInto
+	// reads the document again, exact). Scanning the strings for escapes cost 1.7% of an
+	// offline scan's instructions, for the descriptions of custom resource definitions left out.
+	exact, uncounted, recount bool
 
 	// The last scalar read: its value and whether it is a string (quoted, block or a plain
 	// scalar that resolves to one). str aliases src or tmp: copy it to keep it.
@@ -742,6 +767,10 @@ const maxAliasedJSON = MaxDocumentBytes / 8
 // whose node is still being read (x: &a {k: *a}), yaml.v2 refuses the document (the anchor's
 // value contains itself), and the block reader leaves it to the slow path.
 func (p *blockParser) alias(name string) bool {
+	if p.uncounted {
+		p.recount = true // what the document stands for is known only counted exactly
+		return false
+	}
 	for k := len(p.anchors) - 1; k >= 0; k-- {
 		a := &p.anchors[k]
 		if a.name != name {
@@ -1476,13 +1505,18 @@ func (p *blockParser) flowNode() bool {
 
 // writeString appends s as a JSON string, as jsonWriter.str does (s is valid UTF-8: plainText
 // checked the document, and escapes write whole characters). While discarding it only counts
-// the bytes it would write (jsonStringLen) in notInOut, as cutTo would once they were cut: the
-// strings of a value left out are most of the bytes of a custom resource definition (their
-// OpenAPI descriptions), two thirds of ../shared/corpus, and writing them only to cut them was
-// about 2% of an offline scan's instructions.
+// the bytes it would write in notInOut, as cutTo would once they were cut (exactly or not: see
+// blockParser.exact): the strings of a value left out are most of the bytes of a custom
+// resource definition (their OpenAPI descriptions), two thirds of ../shared/corpus, and writing
+// them only to cut them was about 0.6% of an offline scan's instructions.
 func (p *blockParser) writeString(s []byte) {
 	if p.discarding {
-		p.notInOut += jsonStringLen(s)
+		if p.exact || p.aliased {
+			p.notInOut += jsonStringLen(s)
+		} else {
+			p.notInOut += len(s) + 2
+			p.uncounted = true
+		}
 		return
 	}
 	out := append(p.out, '"')

@@ -241,6 +241,9 @@ func TestBlockJSONAliases(t *testing.T) {
 		// 600 kB, over the bound, though their text is 300 kB.
 		{"2 aliases of 100 kB of quotes (200 kB as JSON)", head + escaped, false, false},
 		{"2 aliases of 50 kB of control characters (300 kB as JSON)", head + controls, false, false},
+		// Counted by their length alone until an alias, exactly after one.
+		{"an alias, then 200 kB of quotes (400 kB as JSON)", head + "  labels: &l\n    a: b\n  annotations: *l\nspec:\n  t: '" + strings.Repeat(`"`, 200_000) + "'\n", false, false},
+		{"an alias after 100 kB of quotes", head + "spec:\n  t: '" + strings.Repeat(`"`, 100_000) + "'\n  a: &a x\n  b: *a\n", true, true},
 		// checkAliases counts 8 bytes for each number: over its limit for a document it
 		// reads, the block reader leaves it whatever its aliases stand for.
 		{"an alias and 200,000 numbers", head + "spec:\n  a: &a 1\n  b: *a\n  nums:\n" + strings.Repeat("  - 1\n", 200_000), false, false},
