@@ -315,6 +315,10 @@ type blockParser struct {
 	// offline scan's instructions, for the descriptions of custom resource definitions left out.
 	exact, uncounted, recount bool
 
+	// lastLine is one past the start of the line nextLine found last (0: none yet), and
+	// lastInd its indentation.
+	lastLine, lastInd int
+
 	// The last scalar read: its value and whether it is a string (quoted, block or a plain
 	// scalar that resolves to one). str aliases src or tmp: copy it to keep it.
 	str      []byte
@@ -354,7 +358,16 @@ func (p *blockParser) reserve() {
 
 // nextLine moves from the start of a line to the start of the next line that holds more than
 // blanks or a comment and returns its indentation, or eof; pos is then at that line's start.
+//
+// A mapping or sequence that ends at a line less indented returns with pos at that line's
+// start, and the collection it belongs to asks again (each of those it ends, in a schema's
+// nested properties): the line found last is remembered (lastLine, at its start, and lastInd),
+// not read again.
 func (p *blockParser) nextLine() int {
+	if p.pos == p.lastLine-1 {
+		p.lineStart = p.pos
+		return p.lastInd
+	}
 	src := p.src
 	i := p.pos
 	for i < len(src) {
@@ -362,6 +375,7 @@ func (p *blockParser) nextLine() int {
 		i = spaces(src, i)
 		if i < len(src) && src[i] != '\n' && src[i] != '#' {
 			p.pos, p.lineStart = start, start
+			p.lastLine, p.lastInd = start+1, i-start
 			return i - start
 		}
 		nl := bytes.IndexByte(src[i:], '\n')
