@@ -211,7 +211,7 @@ func (r *ComplianceProfileReconciler) evaluateClusterScoped(ctx context.Context,
 	usage, total := report.ExceptionsFor(ev, "", covered)
 	r.state.recordClusterExceptions(p.ps, usage, total)
 	sum := ev.Summary("")
-	metrics.SetCluster(p.profile.Name, sum.Criteria, sum.FailingBySeverity, sum.Excepted)
+	metrics.SetCluster(p.profile.Name, sum.Criteria, sum.FailingBySeverity, sum.UnreadBySeverity, sum.Excepted)
 	return ctrl.Result{}, nil
 }
 

@@ -108,8 +108,8 @@ func (r *ComplianceProfileReconciler) writeReport(ctx context.Context, profile *
 	}
 
 	desired := r.observeNamespace(ctx, profile, ps, ev, covered, ns, &rep.Status, rep.Generation, now)
-	metrics.SetNamespace(profile.Name, ns, &desired)
 	sum := ev.Summary(ns)
+	metrics.SetNamespace(profile.Name, ns, &desired, sum.UnreadBySeverity)
 	// Unchanged, and evaluated before by this process: nothing to write. A report whose
 	// lastEvaluated is from before this process began observing is written, with now.
 	if report.SameContent(&rep.Status, &desired) && rep.Status.LastEvaluated.Equal(desired.LastEvaluated) {

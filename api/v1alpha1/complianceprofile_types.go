@@ -443,6 +443,13 @@ type ComplianceProfileStatus struct {
 	// +optional
 	ClusterFindingsExcepted int32 `json:"clusterFindingsExcepted"`
 
+	// clusterFindingsUnread is how many of them are unread: NotAssessed because the object
+	// holds more than the operator reads of it, without an exception, which fails their
+	// criteria closed though clusterFindingsFailing does not count them (kubectl prints it as
+	// Cluster-Unread with -o wide, as a report's summary.unread as Unread).
+	// +optional
+	ClusterFindingsUnread int32 `json:"clusterFindingsUnread"`
+
 	// clusterFindingsTruncated is true when clusterFindings does not list them all.
 	// +optional
 	ClusterFindingsTruncated bool `json:"clusterFindingsTruncated,omitempty"`
@@ -518,6 +525,7 @@ type JournalHead struct {
 // +kubebuilder:printcolumn:name="Non-Compliant",type=integer,JSONPath=`.status.namespacesNonCompliant`
 // +kubebuilder:printcolumn:name="Cluster-Findings",type=integer,JSONPath=`.status.clusterFindingsFailing`
 // +kubebuilder:printcolumn:name="Cluster-Excepted",type=integer,JSONPath=`.status.clusterFindingsExcepted`
+// +kubebuilder:printcolumn:name="Cluster-Unread",type=integer,JSONPath=`.status.clusterFindingsUnread`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ComplianceProfile struct {

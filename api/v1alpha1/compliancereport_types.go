@@ -40,9 +40,20 @@ type ReportSummary struct {
 	// +optional
 	FailedCriteria int32 `json:"failedCriteria"`
 
-	// failing is how many findings fail without an exception.
+	// failing is how many findings fail without an exception. It does not count the unread
+	// ones (unread).
 	// +optional
 	Failing int32 `json:"failing"`
+
+	// unread is how many check results are NotAssessed because their resource holds more than
+	// the operator reads of it (criteria[].unread), without an exception: the findings listed
+	// with result NotAssessed and no exception, that their resource's author can bring about on
+	// purpose to keep a failure from being read. Each fails its criteria closed (status Fail,
+	// counted in failedCriteria) though failing, critical, high, medium and low do not count
+	// it; notAssessed does. A NonCompliant report with failing 0 has unread above 0. kubectl
+	// prints it as Unread with -o wide.
+	// +optional
+	Unread int32 `json:"unread"`
 
 	// critical is how many failing findings are Critical.
 	// +optional
@@ -69,8 +80,8 @@ type ReportSummary struct {
 	Passed int32 `json:"passed"`
 
 	// notAssessed is how many check results could not be decided: for lack of data, or on a
-	// resource larger than the operator reads (its criterion's unread, which fails it closed;
-	// failing does not count those).
+	// resource larger than the operator reads (unread counts those, which fail their criteria
+	// closed; failing does not).
 	// +optional
 	NotAssessed int32 `json:"notAssessed"`
 }
@@ -240,6 +251,7 @@ type ComplianceReportStatus struct {
 // +kubebuilder:printcolumn:name="Findings",type=integer,JSONPath=`.status.summary.failing`
 // +kubebuilder:printcolumn:name="Critical",type=integer,JSONPath=`.status.summary.critical`
 // +kubebuilder:printcolumn:name="Excepted",type=integer,JSONPath=`.status.summary.excepted`
+// +kubebuilder:printcolumn:name="Unread",type=integer,JSONPath=`.status.summary.unread`,priority=1
 // +kubebuilder:printcolumn:name="Evaluated",type=date,JSONPath=`.status.lastEvaluated`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ComplianceReport struct {

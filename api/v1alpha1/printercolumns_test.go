@@ -3,9 +3,12 @@ package v1alpha1_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -16,6 +19,7 @@ import (
 	"github.com/soc2-operator/soc2-operator/api/v1alpha1"
 	"github.com/soc2-operator/soc2-operator/internal/engine"
 	"github.com/soc2-operator/soc2-operator/internal/report"
+	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
 // TestKubectlGetShowsAReportThatIsNotReady: a report evaluated without some kinds (the operator
@@ -151,5 +155,92 @@ func TestKubectlGetCountsAProfilesClusterFindingsAsAReportDoes(t *testing.T) {
 	}
 	if cells["Status"] != "Compliant" || cells["Cluster-Findings"] != "0" || cells["Cluster-Excepted"] != "2" {
 		t.Errorf("kubectl get complianceprofiles prints %v for a Compliant profile whose 2 cluster-scoped findings are excepted; want Cluster-Findings 0 and Cluster-Excepted 2", cells)
+	}
+}
+
+// TestKubectlGetWideShowsAReportsUnreadFindings (real kubectl): a namespace whose only problem
+// is a resource the operator did not read all of (its criterion fails closed) printed Status
+// NonCompliant, Failed-Criteria 1 and Findings 0 (summary.failing), and nothing said why: an
+// auditor reads a contradiction. The report, as the operator builds it from an evaluation,
+// counts the unread result in summary.unread, which `kubectl get compliancereports -o wide`
+// prints as Unread; the narrow view, which prints no column only some reports need, keeps its
+// columns.
+func TestKubectlGetWideShowsAReportsUnreadFindings(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ns = "printed-unread"
+	ensureNamespace(t, c, ns)
+	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "printed-unread"}}
+	// A credential check that could not read all of the Deployment's env (Result.Unread), as
+	// the engine judges it for the operator.
+	padded := &engine.Check{ID: "test-literal-credentials", Title: "literal credentials", Severity: v1alpha1.SeverityHigh,
+		Criteria: []v1alpha1.Criterion{"CC6.1"}, Targets: []string{"Deployment"},
+		Evaluate: func(ctx *engine.Context, _ *engine.Object) {
+			ctx.Unread("app", "env NOTES (256 KiB) not read for literal credentials")
+		}}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	plan := engine.Compile([]*engine.Check{padded}, profile)
+	objs := []*engine.Object{engine.NewObject(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hidden"}}, "apps/v1", "Deployment")}
+	ev := plan.Evaluate(engine.NewInventory(objs, true), nil, engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace})
+	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: profile.Name},
+		Spec: v1alpha1.ComplianceReportSpec{Profile: profile.Name}}
+	if err := c.Create(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(ctx, rep) })
+	rep.Status = report.NamespaceStatus(report.NamespaceInput{Evaluation: ev, Namespace: ns, Now: now})
+	if rep.Status.Result != v1alpha1.NonCompliant || rep.Status.Summary.Failing != 0 {
+		t.Fatalf("the report is %s with %d failing findings; the test needs NonCompliant on an unread result alone", rep.Status.Result, rep.Status.Summary.Failing)
+	}
+	if err := c.Status().Update(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+
+	kubectl, err := testenv.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := testenv.AdminKubeconfig(testEnv, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// printed runs kubectl get compliancereports in ns and returns its one row by column.
+	printed := func(args ...string) map[string]string {
+		t.Helper()
+		out, err := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig, "get", "compliancereports", "-n", ns}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl get compliancereports %v: %v: %s", args, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("kubectl printed %d lines, want a header and one row:\n%s", len(lines), out)
+		}
+		header, row := strings.Fields(lines[0]), strings.Fields(lines[1])
+		if len(header) != len(row) {
+			t.Fatalf("kubectl printed %d columns and %d cells:\n%s", len(header), len(row), out)
+		}
+		cells := map[string]string{}
+		for i, h := range header {
+			cells[h] = row[i]
+		}
+		return cells
+	}
+	wide := printed("-o", "wide")
+	if wide["STATUS"] != "NonCompliant" || wide["FAILED-CRITERIA"] != "1" || wide["FINDINGS"] != "0" || wide["UNREAD"] != "1" {
+		t.Errorf("kubectl get compliancereports -o wide prints %v for a report NonCompliant on one unread result; want FAILED-CRITERIA 1, FINDINGS 0 and UNREAD 1", wide)
+	}
+	narrow := printed()
+	if _, shown := narrow["UNREAD"]; shown || narrow["STATUS"] != "NonCompliant" || narrow["FINDINGS"] != "0" {
+		t.Errorf("kubectl get compliancereports prints %v; want the columns it printed before, UNREAD only with -o wide", narrow)
 	}
 }

@@ -14,12 +14,17 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/soc2-operator/soc2-operator/internal/testenv"
 )
 
-var cfg *rest.Config
+var (
+	cfg *rest.Config
+	// testEnv is the API server the tests run against, for a kubeconfig of the real kubectl.
+	testEnv *envtest.Environment
+)
 
 func TestMain(m *testing.M) {
 	env, c, err := testenv.Start()
@@ -27,7 +32,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cfg = c
+	cfg, testEnv = c, env
 	code := m.Run()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping envtest:", err)

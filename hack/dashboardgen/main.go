@@ -299,23 +299,26 @@ func build() *dashboard.DashboardBuilder {
 
 	// Findings.
 	b = b.WithRow(dashboard.NewRowBuilder("Findings").Id(12)).
-		WithPanel(graph(13, "Failing findings by severity", "Failing findings over time by severity, and the findings ControlExceptions waive.").
+		WithPanel(graph(13, "Failing findings by severity", "Failing findings over time by severity, the unread ones (Unread: not decided because the resource holds more than the operator reads of it, which fails their criteria closed; the reports' summary.unread) and the findings ControlExceptions waive.").
 			WithTarget(query("A", `sum by (severity) (max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0)) >= 0)`, "{{severity}}")).
 			WithTarget(query("B", `sum(max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Excepted"}, 0)) >= 0)`, "Excepted")).
+			WithTarget(query("C", `sum(max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Unread"}, 0)) >= 0)`, "Unread")).
 			Min(0).Decimals(0).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
 			OverrideByName("Critical", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-red"}}}).
 			OverrideByName("High", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "orange"}}}).
 			OverrideByName("Medium", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "yellow"}}}).
 			OverrideByName("Low", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "blue"}}}).
-			OverrideByName("Excepted", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "purple"}}})).
+			OverrideByName("Excepted", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "purple"}}}).
+			OverrideByName("Unread", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "dark-purple"}}})).
 		WithPanel(tableOf(14, "Failing findings by namespace and severity",
-			"Failing findings per namespace and severity now. The operator exports no per-check series: kubectl describe compliancereport <profile> -n <namespace> (or the operator's web dashboard) lists each finding with its check.").
+			"Failing findings per namespace and severity now, and the unread ones of all severities (Unread: not decided because the resource holds more than the operator reads of it, which fails their criteria closed). The operator exports no per-check series: kubectl describe compliancereport <profile> -n <namespace> (or the operator's web dashboard) lists each finding with its check.").
 			Height(8).Span(12).
-			WithTarget(instant("A", `max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0))`)).
+			WithTarget(instant("A", `max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Fail"}, 0))`+
+				` or label_replace(sum by (namespace) (max by (namespace, severity) (clamp_min(soc2_operator_findings{`+byNamespace+`,result="Unread"}, 0)) >= 0), "severity", "Unread", "", "")`)).
 			WithTransformation(matrix("namespace", "severity")).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
-				"indexByName":  map[string]any{"namespace\\severity": 0, "Critical": 1, "High": 2, "Medium": 3, "Low": 4},
+				"indexByName":  map[string]any{"namespace\\severity": 0, "Critical": 1, "High": 2, "Medium": 3, "Low": 4, "Unread": 5},
 				"renameByName": map[string]any{"namespace\\severity": "Namespace"},
 			}}).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).

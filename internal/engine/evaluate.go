@@ -784,6 +784,7 @@ func (b *builder) commit(r *Result, sum *Summary) {
 		// the padded workload left CC6.1 Pass and its namespace Compliant.
 		t.unread++
 		sum.Unread++
+		sum.UnreadBySeverity[r.Check.Severity]++
 		sum.NotAssessed++
 	case r.FailedOnObject() && r.Exception != nil:
 		// Undecided by its object, and waived as its failure would be: excepted, as the

@@ -43,6 +43,8 @@ type Summary struct {
 	Unread int
 	// FailingBySeverity counts failing results by severity.
 	FailingBySeverity map[v1alpha1.Severity]int
+	// UnreadBySeverity counts the unread results (Unread) by severity.
+	UnreadBySeverity map[v1alpha1.Severity]int
 	// Findings are the failing and excepted results, and the NotAssessed ones their object
 	// decided (Result.FailedOnObject, unread ones among them), most severe first, failures
 	// before the others, then by check, kind, name and container.
@@ -68,7 +70,8 @@ func (t checkTally) unassessed() bool { return !t.assessed() && t.notAssessed > 
 func (t checkTally) undecided() bool { return t.assessed() && t.notAssessed+t.unread > 0 }
 
 func newSummary(p *Plan, ns string) *Summary {
-	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, tallies: make([]checkTally, len(p.Checks))}
+	return &Summary{Namespace: ns, FailingBySeverity: map[v1alpha1.Severity]int{}, UnreadBySeverity: map[v1alpha1.Severity]int{},
+		tallies: make([]checkTally, len(p.Checks))}
 }
 
 // finish settles criteria, score and state from the tallies, and orders the findings.
@@ -315,6 +318,10 @@ func (s *Summary) Compact(keep int) *Summary {
 	for k, v := range s.FailingBySeverity {
 		c.FailingBySeverity[k] = v
 	}
+	c.UnreadBySeverity = make(map[v1alpha1.Severity]int, len(s.UnreadBySeverity))
+	for k, v := range s.UnreadBySeverity {
+		c.UnreadBySeverity[k] = v
+	}
 	c.tallies = append([]checkTally(nil), s.tallies...)
 	return &c
 }
@@ -336,6 +343,9 @@ func (p *Plan) Merge(summaries ...*Summary) *Summary {
 		m.Unread += s.Unread
 		for sev, n := range s.FailingBySeverity {
 			m.FailingBySeverity[sev] += n
+		}
+		for sev, n := range s.UnreadBySeverity {
+			m.UnreadBySeverity[sev] += n
 		}
 		for i, t := range s.tallies {
 			m.tallies[i].pass += t.pass

@@ -22,13 +22,16 @@ var (
 		Help: "1 for the current status (Pass, Fail, Excepted, NotAssessed; Unknown while the report is stale) of a SOC 2 criterion per profile and namespace.",
 	}, []string{"profile", "namespace", "criterion", "status"})
 
-	// Findings counts failing findings by severity, and excepted findings (result="Excepted");
-	// absent while the namespace's report is stale (no count is current then). Namespace "" is
-	// the cluster-scoped objects (the profile's clusterFindings), absent after a full
-	// evaluation that failed.
+	// Findings counts failing findings by severity (result="Fail": the report's summary.critical,
+	// high, medium and low), unread findings by severity (result="Unread": results NotAssessed
+	// because their resource holds more than the operator reads of it, without an exception,
+	// which fail their criteria closed; the report's summary.unread) and excepted findings
+	// (result="Excepted"); absent while the namespace's report is stale (no count is current
+	// then). Namespace "" is the cluster-scoped objects (the profile's clusterFindings), absent
+	// after a full evaluation that failed.
 	Findings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "soc2_operator_findings",
-		Help: "Findings per profile, namespace (\"\": cluster-scoped objects), severity and result (Fail or Excepted); absent while the report is stale.",
+		Help: "Findings per profile, namespace (\"\": cluster-scoped objects), severity and result (Fail; Unread: not decided because the resource holds more than the operator reads, which fails its criteria closed; Excepted); absent while the report is stale.",
 	}, []string{"profile", "namespace", "severity", "result"})
 
 	// FindingOpened is when the operator last identified a failing finding new to a namespace
@@ -193,13 +196,20 @@ const criterionUnknown = v1alpha1.CriterionState(v1alpha1.Unknown)
 
 var criterionStates = []v1alpha1.CriterionState{v1alpha1.CriterionPass, v1alpha1.CriterionFail, v1alpha1.CriterionExcepted, v1alpha1.CriterionNotAssessed, criterionUnknown}
 
-// SetNamespace records a namespace's report status.
-func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus) {
+// ResultUnread is the result label of soc2_operator_findings that counts unread findings:
+// NotAssessed because their resource holds more than the operator reads of it, without an
+// exception (engine.Result.Unread). No finding has it as its result (they are NotAssessed);
+// they fail their criteria closed, and are counted apart from the failing ones.
+const ResultUnread = "Unread"
+
+// SetNamespace records a namespace's report status, and its unread findings by severity
+// (engine.Summary.UnreadBySeverity; the status counts them only in all, summary.unread).
+func SetNamespace(profile, namespace string, st *v1alpha1.ComplianceReportStatus, unread map[v1alpha1.Severity]int) {
 	setCriteria(profile, namespace, st.Criteria)
 	setFindings(profile, namespace, map[v1alpha1.Severity]int{
 		v1alpha1.SeverityCritical: int(st.Summary.Critical), v1alpha1.SeverityHigh: int(st.Summary.High),
 		v1alpha1.SeverityMedium: int(st.Summary.Medium), v1alpha1.SeverityLow: int(st.Summary.Low),
-	}, int(st.Summary.Excepted))
+	}, unread, int(st.Summary.Excepted))
 	SetNamespaceResult(profile, namespace, st.Result)
 }
 
@@ -216,10 +226,11 @@ func SetFindingsOpened(profile, namespace string, fresh []v1alpha1.Finding, at t
 	}
 }
 
-// setFindings sets the failing findings by severity and the excepted findings.
-func setFindings(profile, namespace string, failing map[v1alpha1.Severity]int, excepted int) {
+// setFindings sets the failing and the unread findings by severity, and the excepted findings.
+func setFindings(profile, namespace string, failing, unread map[v1alpha1.Severity]int, excepted int) {
 	for _, s := range v1alpha1.Severities {
 		Findings.WithLabelValues(profile, namespace, string(s), string(v1alpha1.ResultFail)).Set(float64(failing[s]))
+		Findings.WithLabelValues(profile, namespace, string(s), ResultUnread).Set(float64(unread[s]))
 	}
 	Findings.WithLabelValues(profile, namespace, "", string(v1alpha1.ResultExcepted)).Set(float64(excepted))
 }
@@ -268,10 +279,10 @@ func SetNamespaceResult(profile, namespace string, result v1alpha1.ComplianceSta
 }
 
 // SetCluster records the criteria of the cluster-scoped objects and their findings (failing
-// by severity, and excepted), under namespace "".
-func SetCluster(profile string, criteria []v1alpha1.CriterionStatus, failing map[v1alpha1.Severity]int, excepted int) {
+// and unread by severity, and excepted), under namespace "".
+func SetCluster(profile string, criteria []v1alpha1.CriterionStatus, failing, unread map[v1alpha1.Severity]int, excepted int) {
 	setCriteria(profile, "", criteria)
-	setFindings(profile, "", failing, excepted)
+	setFindings(profile, "", failing, unread, excepted)
 }
 
 // SetClusterUnknown records that the cluster-scoped objects could not be evaluated (a full

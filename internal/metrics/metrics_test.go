@@ -55,8 +55,8 @@ func TestNamespaceSeriesSayTheReportsResult(t *testing.T) {
 	} {
 		t.Run(string(result), func(t *testing.T) {
 			t.Cleanup(func() { ForgetProfile("p") })
-			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant})
-			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: result})
+			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant}, nil)
+			SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: result}, nil)
 			if got := scrape(t, "soc2_operator_namespace_compliant", NamespaceCompliant); strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("report %s: scraped %q, want %q", result, got, want)
 			}
@@ -75,10 +75,10 @@ func TestCriteriaOutOfScopeAreDropped(t *testing.T) {
 	t.Cleanup(func() { ForgetProfile("p") })
 	before := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionFail}, {ID: "CC8.1", Status: v1alpha1.CriterionFail}}
 	after := []v1alpha1.CriterionStatus{{ID: "CC8.1", Status: v1alpha1.CriterionPass}}
-	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before})
-	SetCluster("p", before, nil, 0)
-	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: after})
-	SetCluster("p", after, nil, 0)
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before}, nil)
+	SetCluster("p", before, nil, nil, 0)
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: after}, nil)
+	SetCluster("p", after, nil, nil, 0)
 	want := []string{
 		`soc2_operator_criterion_status{criterion="CC8.1",namespace="",profile="p",status="Pass"} 1`,
 		`soc2_operator_criterion_status{criterion="CC8.1",namespace="ns",profile="p",status="Pass"} 1`,
@@ -90,7 +90,7 @@ func TestCriteriaOutOfScopeAreDropped(t *testing.T) {
 	// Forgetting the namespace and the profile forgets what was recorded, so that setting
 	// them again starts afresh.
 	ForgetNamespace("p", "ns")
-	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before})
+	SetNamespace("p", "ns", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: before}, nil)
 	ForgetProfile("p")
 	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); len(got) != 0 {
 		t.Errorf("served after the profile was forgotten: %q", got)
@@ -104,7 +104,7 @@ func TestStaleNamespaceIsUnknownUntilWrittenAgain(t *testing.T) {
 	t.Cleanup(func() { ForgetProfile("p") })
 	criteria := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionPass}}
 	current := &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant, Criteria: criteria}
-	SetNamespace("p", "ns", current)
+	SetNamespace("p", "ns", current, nil)
 	SetNamespaceStale("p", "ns", criteria)
 	want := `soc2_operator_criterion_status{criterion="CC6.1",namespace="ns",profile="p",status="Unknown"} 1`
 	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); strings.Join(got, "\n") != want {
@@ -113,13 +113,75 @@ func TestStaleNamespaceIsUnknownUntilWrittenAgain(t *testing.T) {
 	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 0 {
 		t.Errorf("stale: findings counts served: %q", got)
 	}
-	SetNamespace("p", "ns", current)
+	SetNamespace("p", "ns", current, nil)
 	want = `soc2_operator_criterion_status{criterion="CC6.1",namespace="ns",profile="p",status="Pass"} 1`
 	if got := scrape(t, "soc2_operator_criterion_status", CriterionStatus); strings.Join(got, "\n") != want {
 		t.Errorf("written again: scraped %q, want %q", got, want)
 	}
-	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 5 {
-		t.Errorf("written again: findings counts %q, want one per severity and the excepted count", got)
+	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 9 {
+		t.Errorf("written again: findings counts %q, want the failing and the unread per severity and the excepted count", got)
+	}
+}
+
+// TestUnreadFindingsAreCountedBySeverity: a namespace whose only problem is a Critical
+// resource the operator did not read all of (its criterion fails closed; the report's failing
+// and critical are 0) served soc2_operator_findings with result="Fail" 0 for every severity and
+// nothing else: a panel or alert on findings saw none. Its unread findings are served by
+// severity as result="Unread", for the namespace and for the cluster-scoped objects, and go as
+// the failing ones do: while the report is stale, when the cluster-scoped objects could not be
+// evaluated, and with the report.
+func TestUnreadFindingsAreCountedBySeverity(t *testing.T) {
+	const profile = "unread-unit"
+	t.Cleanup(func() { ForgetProfile(profile) })
+	criteria := []v1alpha1.CriterionStatus{{ID: "CC6.1", Status: v1alpha1.CriterionFail, Unread: 2}}
+	st := &v1alpha1.ComplianceReportStatus{Result: v1alpha1.NonCompliant, Criteria: criteria,
+		Summary: v1alpha1.ReportSummary{FailedCriteria: 1, Unread: 2, NotAssessed: 2}}
+	SetNamespace(profile, "shop", st, map[v1alpha1.Severity]int{v1alpha1.SeverityCritical: 1, v1alpha1.SeverityLow: 1})
+	SetCluster(profile, criteria, nil, map[v1alpha1.Severity]int{v1alpha1.SeverityHigh: 3}, 0)
+	unread := func() []string {
+		var out []string
+		for _, s := range scrape(t, "soc2_operator_findings", Findings) {
+			if strings.Contains(s, `result="Unread"`) && !strings.HasSuffix(s, " 0") {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	want := []string{
+		`soc2_operator_findings{namespace="",profile="unread-unit",result="Unread",severity="High"} 3`,
+		`soc2_operator_findings{namespace="shop",profile="unread-unit",result="Unread",severity="Critical"} 1`,
+		`soc2_operator_findings{namespace="shop",profile="unread-unit",result="Unread",severity="Low"} 1`,
+	}
+	if got := unread(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("unread findings served:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	served := 0
+	for _, s := range scrape(t, "soc2_operator_findings", Findings) {
+		if strings.Contains(s, `namespace="shop"`) && strings.Contains(s, `result="Unread"`) {
+			served++
+		}
+	}
+	if served != len(v1alpha1.Severities) {
+		t.Errorf("%d unread series for the namespace, want one per severity (0 where none), as the failing ones", served)
+	}
+
+	// Fixed: the namespace's unread series say 0, as the failing ones do when fixed.
+	SetNamespace(profile, "shop", &v1alpha1.ComplianceReportStatus{Result: v1alpha1.Compliant}, nil)
+	want = want[:1]
+	if got := unread(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after the resource was fixed, unread findings served:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	SetNamespace(profile, "shop", st, map[v1alpha1.Severity]int{v1alpha1.SeverityCritical: 1})
+	SetNamespaceStale(profile, "shop", criteria)
+	SetClusterUnknown(profile)
+	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 0 {
+		t.Errorf("stale report and cluster-scoped objects not evaluated: findings counts served: %q", got)
+	}
+	SetNamespace(profile, "shop", st, map[v1alpha1.Severity]int{v1alpha1.SeverityCritical: 1})
+	ForgetNamespace(profile, "shop")
+	if got := scrape(t, "soc2_operator_findings", Findings); len(got) != 0 {
+		t.Errorf("after the report went, findings counts served: %q", got)
 	}
 }
 

@@ -114,6 +114,7 @@ func summaryOf(s *engine.Summary) v1alpha1.ReportSummary {
 		Criteria:       int32(len(s.Criteria)),
 		FailedCriteria: int32(s.FailedCriteria),
 		Failing:        int32(s.Failing),
+		Unread:         int32(s.Unread),
 		Critical:       int32(s.FailingBySeverity[v1alpha1.SeverityCritical]),
 		High:           int32(s.FailingBySeverity[v1alpha1.SeverityHigh]),
 		Medium:         int32(s.FailingBySeverity[v1alpha1.SeverityMedium]),
@@ -349,6 +350,7 @@ func ProfileStatus(in ProfileInput) v1alpha1.ComplianceProfileStatus {
 		// Unread results are listed too (engine.Result.Unread), and counted apart from failing.
 		st.ClusterFindingsTotal = int32(in.Cluster.Failing + in.Cluster.Excepted + in.Cluster.Unread)
 		st.ClusterFindingsFailing, st.ClusterFindingsExcepted = int32(in.Cluster.Failing), int32(in.Cluster.Excepted)
+		st.ClusterFindingsUnread = int32(in.Cluster.Unread)
 	}
 	st.ClusterExceptions, st.ClusterExceptionsTotal = in.ClusterExceptions, in.ClusterExceptionsTotal
 	st.ClusterExceptionsTruncated = len(st.ClusterExceptions) < int(st.ClusterExceptionsTotal)
