@@ -58,6 +58,15 @@ it the check says NotAssessed). "PSS control" names the Pod Security Standards c
 check reports, by the ID and level of k8s.io/pod-security-admission %s, whose policy decides
 them.
 
+A failing result is a finding; so is an excepted one, and a result NotAssessed because the
+resource holds more than the operator reads of it (*unread*: `+"`sec-literal-env-credentials`"+` and
+`+"`sec-configmap-credentials`"+` past what they read, a custom check on a field the cache trimmed).
+An unread result fails its criteria closed, but it is not counted as failing: a report counts
+it in `+"`summary.unread`"+` (`+"`kubectl get compliancereports -o wide`"+`, column Unread), not in
+`+"`summary.failing`"+` (column Findings) nor the counts by severity; a profile counts those on
+cluster-scoped objects in `+"`clusterFindingsUnread`"+`; Prometheus has them as
+`+"`soc2_operator_findings{result=\"Unread\"}`"+` by severity, beside `+"`result=\"Fail\"`"+`.
+
 | ID | title | severity | criteria | reads | PSS control |
 |---|---|---|---|---|---|
 `, checks.Version, checks.PodSecurityLibraryVersion)
