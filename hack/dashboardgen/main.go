@@ -195,6 +195,9 @@ func build() *dashboard.DashboardBuilder {
 			Multi(true).IncludeAll(true))
 
 	criticalFail := `soc2_operator_findings{` + byNamespace + `,severity="Critical",result="Fail"}`
+	// criticalCount is what SOC2NewCriticalFinding counts: each target's failing and unread
+	// Critical findings added up (an unread one that is read and fails is not new).
+	criticalCount := `sum without (result) (soc2_operator_findings{` + byNamespace + `,severity="Critical",result=~"Fail|Unread"})`
 	// Series someone else exports under the operator's names (docs/monitoring.md) may make the
 	// Overview look worse, never better: a namespace's verdict is the worst any series gives (and
 	// Compliant only while no series gives a worse result: the operator exports no verdict for a
@@ -234,8 +237,8 @@ func build() *dashboard.DashboardBuilder {
 			WithTarget(query("A", `sum(max by (namespace) (clamp_min(`+criticalFail+`, 0)) >= 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
-		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing Critical findings more than 15 minutes ago, added up over namespaces that gained some (the count part of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
-			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalFail+`) - (last_over_time((min by (profile, namespace) (`+criticalFail+`) unless on (profile, namespace) `+unknown+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalFail+`) * 0), 0) >= 0) or vector(0)`, "")).
+		WithPanel(bigNumber(5, "New Critical findings (15 min)", "Failing or unread (not read in full, which fails closed) Critical findings more than 15 minutes ago, added up over namespaces that gained some (the count part of alert SOC2NewCriticalFinding; a new namespace counts from zero).").
+			WithTarget(query("A", `sum(clamp_min(max by (profile, namespace) (`+criticalCount+`) - (last_over_time((min by (profile, namespace) (`+criticalCount+`) unless on (profile, namespace) `+unknown+`)[1d:1m] offset 15m) or max by (profile, namespace) (`+criticalCount+`) * 0), 0) >= 0) or vector(0)`, "")).
 			Thresholds(thresholds(nil, "green", 1.0, "red")).
 			Links(runbook("SOC2NewCriticalFinding", "soc2newcriticalfinding"))).
 		WithPanel(bigNumber(6, "Stale reports", "Namespaces whose latest evaluation could not be made or written to their report (alert SOC2ReportsStale after 15 minutes).").

@@ -864,6 +864,8 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Critical",result="Unread",` + op + `}`, "values": "1x20"},
 		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Low",result="Unread",` + op + `}`, "values": "1x20"},
 		{"series": `soc2_operator_findings{profile="p",namespace="legacy",severity="Low",result="Unread",` + tenant + `}`, "values": "-4x20"},
+		// padded gained a Critical finding unread 15 minutes ago: new, as a failing one is.
+		{"series": `soc2_operator_findings{profile="p",namespace="padded",severity="Critical",result="Unread",` + op + `}`, "values": "0x10 1x10"},
 		// NaN, alone in a namespace (or profile series) of its own, made every sum NaN, which the
 		// stat panels show on their base (green) colour.
 		{"series": `soc2_operator_findings{profile="p",namespace="ghost",severity="Critical",result="Fail",` + tenant + `}`, "values": "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN"},
@@ -949,7 +951,9 @@ func TestDashboardIsNotMisledByForgedSeries(t *testing.T) {
 		{panel: `"Failing findings by severity" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{severity="Critical"}`, "value": 12}}},
 		{panel: `"Failing findings by severity" query B`, namespace: ".*", samples: []any{map[string]any{"labels": `{}`, "value": 1}}},
 		{panel: `"New Critical findings (15 min)" query A`, namespace: ".*", wrap: "count((%s) >= 1)", value: 1},
-		{panel: `"Failing findings by severity" query C`, namespace: ".*", samples: []any{map[string]any{"labels": `{}`, "value": 2}}},
+		{panel: `"New Critical findings (15 min)" query A`, namespace: "padded", value: 1},
+		// legacy's two and padded's one.
+		{panel: `"Failing findings by severity" query C`, namespace: ".*", samples: []any{map[string]any{"labels": `{}`, "value": 3}}},
 		{panel: `"Failing findings by namespace and severity" query A`, namespace: "legacy", samples: []any{
 			map[string]any{"labels": `{namespace="legacy",severity="Critical"}`, "value": 3}, map[string]any{"labels": `{namespace="legacy",severity="Unread"}`, "value": 2}}},
 		{panel: `"ControlExceptions by state" query A`, namespace: ".*", samples: []any{map[string]any{"labels": `{state="Expired"}`, "value": 2}}},
