@@ -222,3 +222,36 @@ func TestMongoDBKeyFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestISCKeyStatementSecrets judges the TSIG secret of an ISC key statement (key NAME {
+// algorithm ALG; secret "BASE64"; };), as BIND's named.conf, rndc.key and rndc.conf, nsupdate's
+// key files and ISC DHCP's dhcpd.conf write it, under any key name: whoever holds an rndc key
+// controls the name server (reload, stop, freeze, dump its zones), and a TSIG key for zone
+// transfers or dynamic updates transfers or rewrites the zones it is allowed on. Before, secret
+// VALUE (a one-word directive, a blank, the value) was read nowhere, and a 16- or 32-byte key has
+// too little entropy for gitleaks' generic rule: these passed. A key referred to by name
+// (keys { "rndc-key"; }, key DHCP_UPDATER; in a zone), a secret that is no base64 (a template's
+// placeholder) and a commented-out secret are none.
+func TestISCKeyStatementSecrets(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"rndc.key": {"rndc.key", "key \"rndc-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"9j3Xh6tJ0Yh8b1o0cP0wQmV7aXlZq1ZlW0rT6yS2kE4=\";\n};\n", true},
+		"named.conf, a transfer key beside options": {"named.conf", "options {\n  directory \"/var/cache/bind\";\n  allow-transfer { key \"xfer\"; };\n};\n\nkey \"xfer\" {\n  algorithm hmac-sha512;\n  secret \"Zm9vYmFyYmF6cXV4\";\n};\n", true},
+		"dhcpd.conf, unquoted":                      {"dhcpd.conf", "key DHCP_UPDATER {\n  algorithm HMAC-MD5.SIG-ALG.REG.INT;\n  secret pRP5FapFoJ95JEL06sv4PQ==;\n}\n\nzone example.org. {\n  primary 127.0.0.1;\n  key DHCP_UPDATER;\n}\n", true},
+		"one line, under a neutral key name":        {"ddns", "key ddns-key.example.org { algorithm hmac-sha256; secret \"c2VjcmV0c2VjcmV0\"; };\n", true},
+		"a key referred to by name only":            {"named.conf", "controls {\n  inet 127.0.0.1 port 953 allow { 127.0.0.1; } keys { \"rndc-key\"; };\n};\ninclude \"/etc/bind/rndc.key\";\n", false},
+		"a template's placeholder":                  {"rndc.key", "key \"rndc-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"{{ .Values.rndcSecret }}\";\n};\n", false},
+		"an environment reference":                  {"rndc.key", "key \"rndc-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"${RNDC_SECRET}\";\n};\n", false},
+		"a commented-out secret":                    {"named.conf", "key \"xfer\" {\n  algorithm hmac-sha256;\n  // secret \"Zm9vYmFyYmF6cXV4\";\n  # secret \"Zm9vYmFyYmF6cXV4\";\n};\n", false},
+		"prose":                                     {"README", "The key is kept secret and rotated monthly.\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -872,6 +872,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		jaasUserPassword(text)
 		freeRADIUSPassword(text)
 		snmpCreateUserPassphrase(text)
+		iscKeySecret(text)
 		openVPNCredential("auth.txt", text, nil)
 		openVPNCredential("client.ovpn", text, []map[string]string{{"auth.txt": text, "": text}})
 	})

@@ -55,7 +55,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE] and its community strings (rocommunity VALUE, rwcommunity VALUE, their IPv6 forms, com2sec NAME SOURCE VALUE, trapcommunity VALUE; public and private too, as any well-known default), NUT's upsmon.conf MONITOR UPS@HOST 1 USER VALUE primary, ProFTPD's SQLConnectInfo DB@HOST USER VALUE, a MongoDB keyfile under any key name (the whole value 756 to 1024 base64 characters decoding to random bytes; not a certificate, compressed data nor an AWS KMS ciphertext), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE] and its community strings (rocommunity VALUE, rwcommunity VALUE, their IPv6 forms, com2sec NAME SOURCE VALUE, trapcommunity VALUE; public and private too, as any well-known default), NUT's upsmon.conf MONITOR UPS@HOST 1 USER VALUE primary, ProFTPD's SQLConnectInfo DB@HOST USER VALUE, a MongoDB keyfile under any key name (the whole value 756 to 1024 base64 characters decoding to random bytes; not a certificate, compressed data nor an AWS KMS ciphertext), the TSIG secret of an ISC key statement under any key name (key NAME { algorithm ALG; secret \"BASE64\"; }; as BIND's named.conf, rndc.key and nsupdate's key files and ISC DHCP's dhcpd.conf write it, quoted or not: an rndc key controls the name server, a transfer or update key copies or rewrites its zones; not a key named in keys { ... } or a zone, nor a secret a template or ${VAR} fills in), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -467,6 +467,9 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	}
 	if !binary && mongoDBKeyFile(v) {
 		return "MongoDB keyfile (a cluster's internal authentication key)"
+	}
+	if !binary && iscKeySecret(v) {
+		return "ISC key statement gives a TSIG secret"
 	}
 	if !binary && !plain {
 		// plain: nothing in v decodes, and encodedCredential would find nothing.
@@ -1975,4 +1978,106 @@ func mongoDBKeyFile(v string) bool {
 		}
 	}
 	return distinct >= 200
+}
+
+// iscKeySecret reports whether text holds an ISC key statement whose secret is a literal:
+// key NAME { algorithm ALG; secret "BASE64"; }; as BIND 9 reads it in named.conf, rndc.key and
+// rndc.conf (and nsupdate -k in a key file), and ISC DHCP in dhcpd.conf (where the secret is
+// often unquoted and the closing brace takes no semicolon), whatever the key of the ConfigMap is
+// named (named.conf includes files of any name). The secret is a TSIG key: an rndc key controls
+// the name server (reload, stop, freeze and dump its zones), and a transfer or update key
+// transfers or rewrites the zones it is allowed on. secret VALUE is a one-word directive, which
+// is read as a setting nowhere else (in prose a secret is a word), so only inside a key block.
+// The value must be base64, as BIND and dhcpd take it, and a literal (literalCredential): a
+// template's {{ ... }} or ${VAR} is none. A key named elsewhere (keys { "rndc-key"; }, key
+// DHCP_UPDATER; in a zone) has no block, and comments (#, // and /* */, as both lexers skip
+// them) are left out. One pass over the text, tokenised as the ISC lexers do: quoted strings,
+// braces, semicolons and words.
+func iscKeySecret(text string) bool {
+	if !containsFold(text, "secret") {
+		return false
+	}
+	// state: 0 outside, 1 after key, 2 after key NAME, 3 in its block, 4 after secret there, 5
+	// after secret VALUE there.
+	state, value := 0, ""
+	for i := 0; i < len(text); {
+		c := text[i]
+		var tok string
+		quoted := false
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+			continue
+		case c == '#' || c == '/' && i+1 < len(text) && text[i+1] == '/':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return false
+			}
+			i += end + 4
+			continue
+		case c == '"':
+			end := strings.IndexByte(text[i+1:], '"')
+			if end < 0 {
+				return false
+			}
+			tok, quoted = text[i+1:i+1+end], true
+			i += end + 2
+		case c == '{' || c == '}' || c == ';':
+			tok = text[i : i+1]
+			i++
+		default:
+			j := i
+			for j < len(text) && !strings.ContainsRune(" \t\r\n{};\"#", rune(text[j])) {
+				j++
+			}
+			tok = text[i:j]
+			i = j
+		}
+		word := !quoted && tok != "{" && tok != "}" && tok != ";"
+		switch {
+		case state == 0 && word && strings.EqualFold(tok, "key"):
+			state = 1
+		case state == 1 && (quoted || word):
+			state = 2
+		case state == 2 && !quoted && tok == "{":
+			state = 3
+		case state == 3 && word && strings.EqualFold(tok, "secret"):
+			state = 4
+		case state == 4 && (quoted || word):
+			state, value = 5, tok
+		case state == 5 && !quoted && tok == ";":
+			if tsigSecret(value) {
+				return true
+			}
+			state = 3
+		case state >= 3 && !quoted && tok == "}":
+			state = 0
+		case state == 3:
+			// algorithm ALG; and whatever else the block holds
+		case state == 4 || state == 5:
+			state = 3
+		default:
+			state = 0
+		}
+	}
+	return false
+}
+
+// tsigSecret reports whether v, the value of an ISC key statement's secret, is a literal TSIG
+// key: base64 (padded or not), as BIND's and dhcpd's parsers take it, and a literal.
+func tsigSecret(v string) bool {
+	if len(v) < 4 {
+		return false
+	}
+	if _, err := base64.StdEncoding.DecodeString(v); err != nil {
+		if _, err := base64.RawStdEncoding.DecodeString(v); err != nil {
+			return false
+		}
+	}
+	return literalCredential(v)
 }
