@@ -255,3 +255,34 @@ func TestISCKeyStatementSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestAptAuthConfPasswords judges apt's auth.conf (apt_auth.conf(5): machine HOST login USER
+// password VALUE, the .netrc format, read from /etc/apt/auth.conf and from the *.conf files of
+// /etc/apt/auth.conf.d) as a .netrc is judged: a ConfigMap key named auth.conf, or any key
+// ending in .conf (a file of auth.conf.d), whose first entry is a machine with a login, with a
+// literal password. Whoever reads the ConfigMap pulls from (and with some repositories,
+// publishes to) the package repository as the user. Before, only keys named .netrc, netrc or
+// _netrc were read so, and these passed. Other .conf files, and other programs' auth.conf, with
+// a password line (password = VALUE is the settings readers') are not read as netrc.
+func TestAptAuthConfPasswords(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"auth.conf, one line":               {"auth.conf", "machine apt.internal.example.com login deploy password Tr0ub4dorApt\n", true},
+		"auth.conf, a token a line":         {"auth.conf", "# internal mirror\nmachine apt.internal.example.com\nlogin deploy\npassword Tr0ub4dorApt\n", true},
+		"a file of auth.conf.d":             {"internal-mirror.conf", "machine https://apt.internal.example.com/debian login deploy password Tr0ub4dorApt\n", true},
+		"auth.conf, no password":            {"auth.conf", "machine apt.internal.example.com login deploy\n", false},
+		"a reference":                       {"auth.conf", "machine apt.internal.example.com login deploy password ${APT_PASSWORD}\n", false},
+		"another program's auth.conf":       {"auth.conf", "[auth]\nuser = deploy\npassword = ${AUTH_PASSWORD}\n", false},
+		"another .conf's password line":     {"proxy.conf", "listen 8080\npassword required\n", false},
+		"a .conf not starting with machine": {"app.conf", "server apt.internal.example.com\nmachine learning enabled\npassword hunter2x\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -3595,27 +3595,57 @@ func authorizationCredentialsAt(line string, from int) bool {
 }
 
 // passwordFileName reports whether name is the name of a password file passwordFile reads:
-// libpq's .pgpass (pgpass.conf on Windows) and the .netrc of ftp, curl and git.
+// libpq's .pgpass (pgpass.conf on Windows), the .netrc of ftp, curl and git, and apt's auth.conf
+// (the .netrc format).
 func passwordFileName(name string) bool {
 	switch strings.ToLower(name) {
-	case ".pgpass", "pgpass", "pgpass.conf", ".netrc", "netrc", "_netrc":
+	case ".pgpass", "pgpass", "pgpass.conf", ".netrc", "netrc", "_netrc", "auth.conf":
 		return true
 	}
 	return false
 }
 
 // passwordFile reports whether content, a ConfigMap key's value named name, is a password file
-// that holds a literal password: a libpq password file (.pgpass, or pgpass.conf on Windows) or
-// a .netrc (_netrc on Windows).
+// that holds a literal password: a libpq password file (.pgpass, or pgpass.conf on Windows), a
+// .netrc (_netrc on Windows), or apt's auth.conf (apt_auth.conf(5): machine HOST login USER
+// password VALUE, the .netrc format), which apt also reads from every *.conf file of
+// /etc/apt/auth.conf.d: a file named auth.conf, or any name ending in .conf, whose first entry
+// is a machine with a login (aptAuthEntries) is read as one.
 func passwordFile(name, content string) bool {
-	if !passwordFileName(name) {
-		return false
-	}
-	switch strings.ToLower(name) {
-	case ".pgpass", "pgpass", "pgpass.conf":
+	switch lower := strings.ToLower(name); {
+	case lower == ".pgpass" || lower == "pgpass" || lower == "pgpass.conf":
 		return pgpassPassword(content)
-	case ".netrc", "netrc", "_netrc":
+	case lower == ".netrc" || lower == "netrc" || lower == "_netrc":
 		return netrcPassword(content)
+	case strings.HasSuffix(lower, ".conf") && aptAuthEntries(content):
+		// auth.conf too: other programs' files of that name have other formats.
+		return netrcPassword(content)
+	}
+	return false
+}
+
+// aptAuthEntries reports whether content reads as apt's auth.conf: its first token that is not
+// a comment is machine, and a login token follows (apt_auth.conf(5); other .conf files, whose
+// words may include machine and password, are not read so).
+func aptAuthEntries(content string) bool {
+	first, login := true, false
+	for line := range strings.SplitSeq(content, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		for _, f := range fields {
+			if first && f != "machine" {
+				return false
+			}
+			first = false
+			if f == "login" {
+				login = true
+			}
+		}
+		if login {
+			return true
+		}
 	}
 	return false
 }
