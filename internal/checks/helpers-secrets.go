@@ -412,6 +412,24 @@ func rarity(c byte) int {
 	return 26
 }
 
+// lineMayHoldFold reports whether line may hold one of words (each in lower case) in any case:
+// whether it holds one with ASCII letters in either case, or is not ASCII text at all, since
+// strings.ToLower and strings.EqualFold take non-ASCII letters for ASCII ones (K, the Kelvin
+// sign, for k, İ for i, ſ for s). A line for which it is false holds no word w that
+// strings.ToLower or strings.EqualFold takes for one of words. The per-line readers skip lines
+// with it before they split them into words.
+func lineMayHoldFold(line string, words ...string) bool {
+	if !asciiText(line) {
+		return true
+	}
+	for _, w := range words {
+		if containsFold(line, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // asciiText reports whether every byte of text is ASCII, eight at a time.
 func asciiText(text string) bool {
 	i := 0
