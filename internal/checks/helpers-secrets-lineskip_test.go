@@ -225,7 +225,36 @@ func FuzzPerLineReadersSkip(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		comparePerLineReaders(t, text)
+		compareLinesHolding(t, text)
 	})
+}
+
+// compareLinesHolding reports, as errors of t, each word for which linesHolding yields other
+// lines of text than strings.SplitSeq's lines that hold it.
+func compareLinesHolding(t *testing.T, text string) {
+	t.Helper()
+	for _, word := range []string{"stats", "insecure-password", "s", "\r", " "} {
+		var got, want []string
+		for line := range linesHolding(text, word) {
+			got = append(got, line)
+		}
+		for line := range strings.SplitSeq(text, "\n") {
+			if strings.Contains(line, word) {
+				want = append(want, line)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("linesHolding(%.200q, %q) = %q, want %q", text, word, got, want)
+		}
+	}
+}
+
+// TestLinesHolding: linesHolding yields the lines strings.SplitSeq yields that hold the word,
+// once each, on the texts of lineSkipTexts and at a text's edges.
+func TestLinesHolding(t *testing.T) {
+	for _, text := range append([]string{"", "s", "s\n", "\ns", "\n\n", "ss ss\nxx\n s\r\n", "stats\nstats"}, lineSkipTexts...) {
+		compareLinesHolding(t, text)
+	}
 }
 
 // TestLineMayHoldFold: a line is skipped only when it is ASCII and holds none of the words in

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"net"
 	"net/url"
@@ -428,6 +429,31 @@ func lineMayHoldFold(line string, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// linesHolding yields, in order, each line of text (as strings.SplitSeq(text, "\n") yields it)
+// that holds word (which holds no newline), once however often it holds it: the lines a
+// per-line reader that needs word exactly reads, found by strings.Index rather than by looking
+// in every line.
+func linesHolding(text, word string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for from := 0; from < len(text); {
+			i := strings.Index(text[from:], word)
+			if i < 0 {
+				return
+			}
+			at := from + i
+			start := strings.LastIndexByte(text[:at], '\n') + 1
+			end := len(text)
+			if j := strings.IndexByte(text[at:], '\n'); j >= 0 {
+				end = at + j
+			}
+			if !yield(text[start:end]) {
+				return
+			}
+			from = end + 1
+		}
+	}
 }
 
 // asciiText reports whether every byte of text is ASCII, eight at a time.

@@ -1051,10 +1051,9 @@ func haproxyStatsAuth(text string) bool {
 	if !strings.Contains(text, "stats") {
 		return false
 	}
-	for line := range strings.SplitSeq(text, "\n") {
-		if !strings.Contains(line, "stats") {
-			continue // no stats auth, and not split into words (a dashboard's lines)
-		}
+	// Only a line with "stats" is split into words, found by strings.Index (a dashboard's
+	// lines are not).
+	for line := range linesHolding(text, "stats") {
 		f := strings.Fields(line)
 		if len(f) == 3 && f[0] == "stats" && f[1] == "auth" {
 			if p, ok := userPasswordValue(strings.ReplaceAll(f[2], `"`, "")); ok && !shellExpansion(p) && credentialValue("password", p) {
@@ -1071,10 +1070,7 @@ func haproxyInsecurePassword(text string) bool {
 	if !strings.Contains(text, "insecure-password") {
 		return false
 	}
-	for line := range strings.SplitSeq(text, "\n") {
-		if !strings.Contains(line, "insecure-password") {
-			continue // not split into words
-		}
+	for line := range linesHolding(text, "insecure-password") {
 		f := strings.Fields(line)
 		for i := 2; i+1 < len(f); i++ {
 			if f[0] == "user" && f[i] == "insecure-password" && !shellExpansion(f[i+1]) && credentialValue("password", strings.Trim(f[i+1], `"'`)) {
