@@ -29,17 +29,7 @@ import (
 // The API server's Table, which kubectl prints, must show it.
 func TestKubectlGetShowsAReportThatIsNotReady(t *testing.T) {
 	ctx := context.Background()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := printedClient(t)
 	ensureNamespace(t, c, "printed")
 	rep := &v1alpha1.ComplianceReport{ObjectMeta: metav1.ObjectMeta{Namespace: "printed", Name: "soc2-baseline"},
 		Spec: v1alpha1.ComplianceReportSpec{Profile: "soc2-baseline"}}
@@ -167,17 +157,7 @@ func TestKubectlGetCountsAProfilesClusterFindingsAsAReportDoes(t *testing.T) {
 // columns.
 func TestKubectlGetWideShowsAReportsUnreadFindings(t *testing.T) {
 	ctx := context.Background()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := printedClient(t)
 	const ns = "printed-unread"
 	ensureNamespace(t, c, ns)
 	profile := &v1alpha1.ComplianceProfile{ObjectMeta: metav1.ObjectMeta{Name: "printed-unread"}}
@@ -243,4 +223,22 @@ func TestKubectlGetWideShowsAReportsUnreadFindings(t *testing.T) {
 	if _, shown := narrow["UNREAD"]; shown || narrow["STATUS"] != "NonCompliant" || narrow["FINDINGS"] != "0" {
 		t.Errorf("kubectl get compliancereports prints %v; want the columns it printed before, UNREAD only with -o wide", narrow)
 	}
+}
+
+// printedClient is a client of the test's API server for the core kinds (the namespaces the
+// reports are printed in) and the operator's.
+func printedClient(t *testing.T) client.Client {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
