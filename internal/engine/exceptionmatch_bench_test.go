@@ -188,3 +188,29 @@ func BenchmarkWaiverPerFailingResult(b *testing.B) {
 		b.ReportMetric(float64(failing), "failing")
 	})
 }
+
+// BenchmarkAnExceptionInEachOfAThousandNamespaces: a whole-cluster evaluation of 1,000
+// namespaces, each with one Active exception naming a criterion (its checks listed under each of
+// them in the namespace's index). The index of each namespace keeps only the checks its
+// exceptions name (a map): a list per check of the plan in every namespace made each evaluation
+// 39.5 MB against 37.9 MB (2 cores, -benchtime 3x -count 3).
+func BenchmarkAnExceptionInEachOfAThousandNamespaces(b *testing.B) {
+	gen := testgen.Generate(testgen.Options{Namespaces: 1000, Workloads: 1000, FailingEvery: 1})
+	objs := testgen.EngineObjects(gen)
+	plan := engine.Compile(checks.Catalogue(), noApproval())
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	opts := engine.Options{Now: now, AdminNamespace: engine.DefaultAdminNamespace, Approval: engine.ApprovalEnforced}
+	var exceptions []*v1alpha1.ControlException
+	for i := range 1000 {
+		exceptions = append(exceptions, activeExceptions(now, fmt.Sprintf("team-%03d", i), 1, func(_ int, s *v1alpha1.ControlExceptionSpec) {
+			s.Criteria = []v1alpha1.Criterion{engine.Criteria[i%len(engine.Criteria)].ID}
+		})...)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ev := plan.Evaluate(engine.NewInventory(objs, true), exceptions, opts)
+		if len(ev.Exceptions) != len(exceptions) {
+			b.Fatalf("%d exceptions judged, want %d", len(ev.Exceptions), len(exceptions))
+		}
+	}
+}

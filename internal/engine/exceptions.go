@@ -469,7 +469,7 @@ type exceptionIndex struct {
 // all of them, and by check (the index of a PlannedCheck in Plan.Checks) those that name it.
 type exceptionList struct {
 	all     []*ExceptionOutcome
-	byCheck [][]*ExceptionOutcome
+	byCheck map[int][]*ExceptionOutcome
 }
 
 func newExceptionIndex(p *Plan, outcomes []*ExceptionOutcome) *exceptionIndex {
@@ -521,7 +521,7 @@ func indexExceptions(p *Plan, outcomes []*ExceptionOutcome, state v1alpha1.Excep
 // split fills byCheck: each exception of all, in order, under each check of the plan it names,
 // by ID or by one of the check's criteria (what covers asks).
 func (l *exceptionList) split(p *Plan, byID map[string]*PlannedCheck, byCriterion map[v1alpha1.Criterion][]*PlannedCheck) {
-	l.byCheck = make([][]*ExceptionOutcome, len(p.Checks))
+	l.byCheck = map[int][]*ExceptionOutcome{}
 	under := func(c *PlannedCheck, e *ExceptionOutcome) {
 		// An exception that names a check twice (by ID and by a criterion) is listed once:
 		// the last one listed is the one being added.
