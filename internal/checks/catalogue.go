@@ -8,7 +8,7 @@ import "github.com/soc2-operator/soc2-operator/internal/engine"
 
 // Version is the version of the catalogue. Bump it when a check is added or removed, or when a
 // check's meaning, severity or criteria change: reports record it.
-const Version = "2026.12.31.23"
+const Version = "2026.12.31.24"
 
 // Catalogue returns the built-in checks in the order reports, `soc2-operator checks` and
 // docs/checks.md list them, by group. The order and IDs are part of the report format (the

@@ -286,3 +286,35 @@ func TestAptAuthConfPasswords(t *testing.T) {
 		})
 	}
 }
+
+// TestTacacsSharedKeys judges the TACACS+ shared secret of tac_plus's configuration (tac_plus.conf:
+// key = VALUE at top level or in a host block; tac_plus-ng: key = VALUE in a host or device
+// block), quoted or not: whoever reads the ConfigMap speaks TACACS+ to the server as any network
+// device it serves (authenticates users, reads their authorisations, writes accounting) and reads
+// the traffic of its devices. Before, key is no credential word and these passed. The text must
+// read as tac_plus's (its name or words say tac_plus or TACACS, or it has tac_plus's blocks, user =
+// NAME {, host = NAME {); a template's placeholder, a file, a commented-out key and another
+// program's key = VALUE are none.
+func TestTacacsSharedKeys(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"tac_plus.conf, top level":                {"tac_plus.conf", "# tac_plus configuration\nkey = Tr0ub4dorTacacs\naccounting file = /var/log/tac_plus.acct\n", true},
+		"tac_plus.conf, quoted, a neutral key":    {"config", "accounting file = /var/log/tac.acct\nkey = \"shared secret 42\"\n\nuser = admin {\n  default service = permit\n  login = PAM\n}\n", true},
+		"a host block":                            {"tac_plus.conf", "host = 10.0.0.1 {\n  key = \"SwitchKey-17\"\n  prompt = \"Welcome\"\n}\n", true},
+		"tac_plus-ng, a device block on one line": {"tac_plus-ng.cfg", "id = tac_plus {\n  device world { address = 0.0.0.0/0 key = demo-Key9 }\n}\n", true},
+		"a template's placeholder":                {"tac_plus.conf", "key = \"{{ .Values.tacacsKey }}\"\nuser = admin {\n  login = PAM\n}\n", false},
+		"an environment reference":                {"tac_plus.conf", "key = ${TACACS_KEY}\n", false},
+		"a commented-out key":                     {"tac_plus.conf", "# key = Tr0ub4dorTacacs\naccounting file = /var/log/tac.acct\n", false},
+		"another program's key = VALUE":           {"app.conf", "[index]\nkey = customer_id\nname = orders\n", false},
+		"prose":                                   {"README", "tac_plus reads its key from the configuration file.\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}
