@@ -318,3 +318,35 @@ func TestTacacsSharedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestPulsarTokenAuthParameters judges Apache Pulsar's token authentication parameters given
+// inline (client.conf's authParams=token:VALUE, broker.conf's and the proxy's
+// brokerClientAuthenticationParameters=token:VALUE, the function worker's YAML), whatever the
+// token looks like: whoever reads the ConfigMap produces and consumes as the token's role (with
+// the broker's own client token, as the superuser the brokers talk to each other as). Before,
+// neither name is a credential word and a token that is no JWT (gitleaks' rule) passed. A
+// file:///path reference, a placeholder and a commented-out line are none.
+func TestPulsarTokenAuthParameters(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"client.conf":                {"client.conf", "webServiceUrl=http://pulsar:8080/\nauthPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken\nauthParams=token:pulsar-tenant-Tok3n\n", true},
+		"broker.conf":                {"broker.conf", "brokerClientAuthenticationPlugin=org.apache.pulsar.client.impl.auth.AuthenticationToken\nbrokerClientAuthenticationParameters=token:superuser-Tok3n-2026\n", true},
+		"the function worker's YAML": {"functions_worker.yml", "brokerClientAuthenticationParameters: \"token:fw-Tok3n-77\"\n", true},
+		"a file reference":           {"client.conf", "authParams=file:///pulsar/tokens/client/token\n", false},
+		"a token file reference":     {"broker.conf", "brokerClientAuthenticationParameters=file:///pulsar/tokens/broker/token\n", false},
+		"a placeholder":              {"client.conf", "authParams=token:${PULSAR_TOKEN}\n", false},
+		"a template":                 {"client.conf", "authParams=token:{{ .Values.pulsar.token }}\n", false},
+		"a commented-out line":       {"client.conf", "# authParams=token:pulsar-tenant-Tok3n\n", false},
+		"prose":                      {"README", "Set authParams to token:<your token> or file:///path.\n", false},
+		"another setting's token:":   {"analysis.conf", "tokenizer=token:whitespace\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

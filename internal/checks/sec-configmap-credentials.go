@@ -55,7 +55,7 @@ var secConfigmapCredentials = &engine.Check{
 		"it is a credential and whose <value> is a literal, a --password= in a script), scripts that give a program's short " +
 		"password option a literal, or its long credential flag in any text (mysql -pVALUE, redis-cli -a VALUE, docker login -p VALUE or --password VALUE, sqlcmd -P VALUE, " +
 		"ldapsearch -w VALUE, cqlsh -p VALUE, mosquitto_pub -P VALUE, ssh-keygen -N VALUE, zip -P VALUE, 7z -pVALUE, " +
-		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE] and its community strings (rocommunity VALUE, rwcommunity VALUE, their IPv6 forms, com2sec NAME SOURCE VALUE, trapcommunity VALUE; public and private too, as any well-known default), NUT's upsmon.conf MONITOR UPS@HOST 1 USER VALUE primary, ProFTPD's SQLConnectInfo DB@HOST USER VALUE, a MongoDB keyfile under any key name (the whole value 756 to 1024 base64 characters decoding to random bytes; not a certificate, compressed data nor an AWS KMS ciphertext), the TSIG secret of an ISC key statement under any key name (key NAME { algorithm ALG; secret \"BASE64\"; }; as BIND's named.conf, rndc.key and nsupdate's key files and ISC DHCP's dhcpd.conf write it, quoted or not: an rndc key controls the name server, a transfer or update key copies or rewrites its zones; not a key named in keys { ... } or a zone, nor a secret a template or ${VAR} fills in), tac_plus's TACACS+ shared secret (key = VALUE or key = \"VALUE\" at top level or in a host block of tac_plus.conf, or in a host or device block of tac_plus-ng, in text whose name or words say tac_plus or TACACS or that has tac_plus's accounting file or default service directives; not a commented-out key, a path, nor a key a template or ${VAR} fills in), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
+		"smbclient -U USER%VALUE, etcdctl --user USER:VALUE, etcdctl user add USER:VALUE, HTTPie's and xh's -a USER:VALUE, FreeRDP's /p:VALUE, rdesktop -p VALUE, nmcli's wifi connect SSID password VALUE and secret properties (wifi-sec.psk VALUE), wpa_passphrase SSID VALUE, consul acl set-agent-token TYPE TOKEN, db2's CONNECT TO DB USER USER USING VALUE (also in a file the script wrote that db2 -tvf FILE runs), curl's configuration (a key named .curlrc, or a file the script wrote that curl -K FILE reads: user = \"USER:VALUE\", proxy-user, oauth2-bearer, pass), HAProxy's user NAME insecure-password VALUE and stats auth USER:VALUE, Squid's cache_peer HOST parent PORT 0 login=USER:VALUE (and login=*:VALUE; not PASSTHRU, PASS, PROXYPASS nor NEGOTIATE), an upstream proxy's USER:VALUE@HOST:PORT (tinyproxy's Upstream http ..., Privoxy's forward-socks5 PATTERN ...), the user files of Jetty, ActiveMQ, Artemis and Karaf (a key named realm.properties, jetty-realm.properties, users.properties or artemis-users.properties: USER: VALUE, ROLE or USER=VALUE; Jetty's OBF:, MD5: and CRYPT: forms too; not Artemis' ENC(...)), Postfix's SASL password table given inline (smtp_sasl_password_maps = static:USER:VALUE or inline:{ NEXTHOP=USER:VALUE }, also in postconf -e; not hash:FILE), an ODBC data source's PWD = VALUE (a key named odbc.ini), Cntlm's Password VALUE (a key named cntlm.conf or cntlm.ini) and its password hashes PassLM, PassNT and PassNTLMv2 (NTLM logs in with them as with the password), a Dovecot passwd-file entry in a plain scheme (USER:{PLAIN}VALUE, {CLEARTEXT}, {PLAIN.b64}; not a hashed scheme such as {SHA512-CRYPT}), an NTP symmetric key (a key named ntp.keys, chrony.keys or keys: ID TYPE KEY, chrony's ID HEX:KEY), a JAAS login module's users (Kafka's PlainLoginModule and ZooKeeper's DigestLoginModule: user_NAME=\"VALUE\", in a JAAS file or sasl.jaas.config), FreeRADIUS's users file check items Cleartext-Password, User-Password, Password.Cleartext and NT-Password := VALUE, Net-SNMP's createUser USER SHA VALUE [AES VALUE] and its community strings (rocommunity VALUE, rwcommunity VALUE, their IPv6 forms, com2sec NAME SOURCE VALUE, trapcommunity VALUE; public and private too, as any well-known default), NUT's upsmon.conf MONITOR UPS@HOST 1 USER VALUE primary, ProFTPD's SQLConnectInfo DB@HOST USER VALUE, a MongoDB keyfile under any key name (the whole value 756 to 1024 base64 characters decoding to random bytes; not a certificate, compressed data nor an AWS KMS ciphertext), the TSIG secret of an ISC key statement under any key name (key NAME { algorithm ALG; secret \"BASE64\"; }; as BIND's named.conf, rndc.key and nsupdate's key files and ISC DHCP's dhcpd.conf write it, quoted or not: an rndc key controls the name server, a transfer or update key copies or rewrites its zones; not a key named in keys { ... } or a zone, nor a secret a template or ${VAR} fills in), tac_plus's TACACS+ shared secret (key = VALUE or key = \"VALUE\" at top level or in a host block of tac_plus.conf, or in a host or device block of tac_plus-ng, in text whose name or words say tac_plus or TACACS or that has tac_plus's accounting file or default service directives; not a commented-out key, a path, nor a key a template or ${VAR} fills in), Apache Pulsar's token authentication parameters given inline (authParams=token:VALUE in a client's client.conf, brokerClientAuthenticationParameters=token:VALUE in broker.conf, proxy.conf or, NAME: token:VALUE, the function worker's YAML), whatever the token looks like; not file:///PATH, a commented-out line, nor a token a template or ${VAR} fills in), Honeycomb's API key header (x-honeycomb-team: KEY in a collector's headers or as curl -H 'x-honeycomb-team: KEY' in a script or a name/value pair as Envoy's key: x-honeycomb-team with value: KEY or TOML's name = \"x-honeycomb-team\" with value = \"KEY\"; not ${env:VAR}, $VAR nor %REQ(...)%), msmtp's and fetchmail's configuration (a key named msmtprc or .fetchmailrc: password VALUE), PgBouncer's auth file (a key named userlist.txt: \"USER\" \"VALUE\", not an MD5 or SCRAM secret), a PostgreSQL client's connection string as its own argument (psql -h db 'password=VALUE'), an Expect script (expect -c, on its input, a key named *.exp or whose #! runs expect) that answers a password prompt with a literal (expect \"Password:\"; send \"VALUE\\r\"), an ftp client's user USER VALUE on its input, SQL that sets a password on a here-string whatever reads it, ipmitool -P VALUE, cosign login -p VALUE, cypher-shell -p VALUE, couchbase-cli -p VALUE, redis-benchmark and keydb-cli -a VALUE, mysqlsh, xtrabackup and mariabackup -pVALUE, Net-SNMP's -A and -X VALUE, mosquitto_passwd -b FILE USER VALUE, vault login TOKEN, vault operator unseal KEY, influx -t TOKEN, neo4j-admin set-initial-password VALUE, mkpasswd VALUE, echo VALUE | elasticsearch-keystore add -x NAME, echo VALUE | kubectl create secret --from-file=password=/dev/stdin, redis-server --requirepass VALUE) or a password as an argument or an option's value no name " +
 		"marks (htpasswd -b FILE USER VALUE, mc alias set ALIAS URL ACCESSKEY VALUE, rabbitmqctl add_user USER VALUE, " +
 		"mysqladmin password VALUE, a credential-named value a command sets (aws configure set aws_secret_access_key VALUE, " +
 		"npm config set //registry/:_authToken VALUE, kubectl config set users.NAME.token VALUE), useradd -p HASH (a crypt " +
@@ -473,6 +473,9 @@ func (b *credentialBudget) keyCredential(name, k, v string, binary bool, scripts
 	}
 	if !binary && tacacsKey(k, v) {
 		return "tac_plus configuration gives a TACACS+ key"
+	}
+	if !binary && pulsarTokenParameters(v) {
+		return "Pulsar authentication parameters give a token"
 	}
 	if !binary && !plain {
 		// plain: nothing in v decodes, and encodedCredential would find nothing.
@@ -2163,4 +2166,50 @@ func tacacsKey(name, text string) bool {
 		}
 	}
 	return false
+}
+
+// pulsarTokenParameters reports whether text sets Apache Pulsar's token authentication
+// parameters to a literal token: authParams=token:VALUE (client.conf, pulsar-admin and the
+// clients' configuration) or brokerClientAuthenticationParameters=token:VALUE (broker.conf,
+// proxy.conf, and the function worker's YAML, where it is NAME: "token:VALUE"), whatever the
+// token looks like (gitleaks finds JWTs only). Whoever holds it produces and consumes as the
+// token's role; the brokers' client token is usually a superuser's. The name ends in authParams
+// or AuthenticationParameters (any case), then = or :, then token: and the value, which must be
+// a literal (literalCredential): file:///path (the value's other form, a file) is no token: and
+// ${VAR}, {{ ... }} and <...> are none; a line starting with # is a comment. Cheap for other
+// text: one substring test on the whole value first.
+func pulsarTokenParameters(text string) bool {
+	if !strings.Contains(text, "token:") {
+		return false
+	}
+	for from := 0; ; {
+		i := strings.Index(text[from:], "token:")
+		if i < 0 {
+			return false
+		}
+		i += from
+		from = i + len("token:")
+		start := strings.LastIndexByte(text[:i], '\n') + 1
+		before := strings.TrimRight(text[start:i], " \t\"'")
+		if len(before) == 0 || before[len(before)-1] != '=' && before[len(before)-1] != ':' {
+			continue
+		}
+		before = strings.TrimLeft(strings.TrimRight(before[:len(before)-1], " \t\"'"), " \t\"'-")
+		if strings.HasPrefix(before, "#") ||
+			!hasSuffixFold(before, "authParams") && !hasSuffixFold(before, "AuthenticationParameters") {
+			continue
+		}
+		end := strings.IndexAny(text[from:], " \t\r\n\"'#")
+		if end < 0 {
+			end = len(text) - from
+		}
+		if literalCredential(text[from : from+end]) {
+			return true
+		}
+	}
+}
+
+// hasSuffixFold reports whether s ends in suffix, ignoring ASCII case.
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
