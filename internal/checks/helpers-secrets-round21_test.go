@@ -350,3 +350,33 @@ func TestPulsarTokenAuthParameters(t *testing.T) {
 		})
 	}
 }
+
+// TestDovecotStaticPassdbPasswords judges Dovecot's static passdb given a literal password
+// (passdb { driver = static; args = password=VALUE } and the older passdb static { args = ... }):
+// every user logs in with that one password, so whoever reads the ConfigMap reads every mailbox
+// the server holds (IMAP, POP3, SMTP submission). Before, args is no credential word and these
+// passed. nopassword=y, a %{...} variable, another driver's args and a commented-out line are none.
+func TestDovecotStaticPassdbPasswords(t *testing.T) {
+	tests := map[string]struct {
+		key, text string
+		want      bool
+	}{
+		"driver = static":                 {"dovecot.conf", "passdb {\n  driver = static\n  args = password=Mailb0xes-All\n}\n", true},
+		"passdb static":                   {"10-auth.conf", "passdb static {\n  args = password=Mailb0xes-All\n}\n", true},
+		"passdb static, other args first": {"10-auth.conf", "passdb static {\n  args = allow_nets=10.0.0.0/8 password=Mailb0xes-All\n}\n", true},
+		"args before driver":              {"auth-static.conf.ext", "passdb {\n  args = password=\"Mailb0xes All\"\n  driver = static\n}\n", true},
+		"nopassword":                      {"dovecot.conf", "passdb {\n  driver = static\n  args = nopassword=y\n}\n", false},
+		"a variable":                      {"dovecot.conf", "passdb {\n  driver = static\n  args = password=%{user}\n}\n", false},
+		"a placeholder":                   {"dovecot.conf", "passdb {\n  driver = static\n  args = password=${DOVECOT_PASSWORD}\n}\n", false},
+		"another driver":                  {"dovecot.conf", "passdb {\n  driver = passwd-file\n  args = scheme=CRYPT username_format=%u /etc/dovecot/users\n}\n", false},
+		"a commented-out line":            {"dovecot.conf", "passdb {\n  driver = static\n  #args = password=Mailb0xes-All\n  args = nopassword=y\n}\n", false},
+		"prose":                           {"README", "A static passdb takes args = password=<value> for every user.\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := keyCredential(tc.key, tc.text, false); (got != "") != tc.want {
+				t.Errorf("keyCredential(%s, %q) = %q, want a credential %v", tc.key, tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -840,7 +840,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		"-H 'x-honeycomb-team:", "=X-Honeycomb-Team :",
 		"httpHeaderName1: Authorization\nhttpHeaderValue1: Bearer x}", "\"httpHeaderValue2\":\"", "httpHeaderName: a\nhttpHeaderValue9 = '",
 		"[[headers]]\nname = \"x-honeycomb-team\"\nvalue = ", "[{name = \"x-honeycomb-team\", value = \"k\"}, {", "password: <%= x", "$__env{", "https://discord.com/api/webhooks/1/", "http://h/hooks/a/b", "https://x.logic.azure.com/?sig=%zz", "://",
-		"a { password => \"", "{:password=>'x", "'pass' => x=>", "pagerduty_configs:\n- routing_key: ", "- pushover_configs:\n  - - user_key: 'x", "{\"pagerduty_configs\": [{\"routing_key\": \"", "pushover_configs: [{user_key: '", "pagerduty_configs:\n- {service_key: \"\\", "'pagerduty_configs' :[[{routing_key:", "PassNTLMv2 \nPassword x", "pagerduty_configs:\n- routing_key: |-\n", "pushover_configs:\n  - user_key:\n", "a:{PLAIN}", "a:{plain.b64", "1 HEX:", "1 SHA1 x # y", "a.PlainLoginModule required user_=\"", "DigestLoginModule user_a = \"x", "b Cleartext-Password := \"", "NT-Password==", "createUser -e", "createUser u SHA p AES", "cache_peer h parent 3128 0 login=:", "cache_peer login=*:", "<auth-user-pass>\na\nb", "auth-user-pass /a/auth.txt\nauth-user-pass /", "https://a.azurewebsites.net/?code=", "https://api.telegram.org/bot:", "https://maker.ifttt.com/with/key", "smtp_sasl_password_maps=inline:{", "_sasl_password_maps = static:", "Upstream http :@", "forward-socks5 / a:b@", "tac_plus\nkey = \"", "host x { key = }", "key=${a}}", "authParams=token:", "token:", "- \"brokerClientAuthenticationParameters\": 'token:x",
+		"a { password => \"", "{:password=>'x", "'pass' => x=>", "pagerduty_configs:\n- routing_key: ", "- pushover_configs:\n  - - user_key: 'x", "{\"pagerduty_configs\": [{\"routing_key\": \"", "pushover_configs: [{user_key: '", "pagerduty_configs:\n- {service_key: \"\\", "'pagerduty_configs' :[[{routing_key:", "PassNTLMv2 \nPassword x", "pagerduty_configs:\n- routing_key: |-\n", "pushover_configs:\n  - user_key:\n", "a:{PLAIN}", "a:{plain.b64", "1 HEX:", "1 SHA1 x # y", "a.PlainLoginModule required user_=\"", "DigestLoginModule user_a = \"x", "b Cleartext-Password := \"", "NT-Password==", "createUser -e", "createUser u SHA p AES", "cache_peer h parent 3128 0 login=:", "cache_peer login=*:", "<auth-user-pass>\na\nb", "auth-user-pass /a/auth.txt\nauth-user-pass /", "https://a.azurewebsites.net/?code=", "https://api.telegram.org/bot:", "https://maker.ifttt.com/with/key", "smtp_sasl_password_maps=inline:{", "_sasl_password_maps = static:", "Upstream http :@", "forward-socks5 / a:b@", "tac_plus\nkey = \"", "host x { key = }", "key=${a}}", "authParams=token:", "passdb static {\nargs = password=", "passdb {\ndriver =\nargs =\n}", "token:", "- \"brokerClientAuthenticationParameters\": 'token:x",
 	} {
 		f.Add(seed)
 	}
@@ -875,6 +875,7 @@ func FuzzConfigurationReaders(f *testing.F) {
 		iscKeySecret(text)
 		tacacsKey("tac_plus.conf", text)
 		pulsarTokenParameters(text)
+		dovecotStaticPassword(text)
 		openVPNCredential("auth.txt", text, nil)
 		openVPNCredential("client.ovpn", text, []map[string]string{{"auth.txt": text, "": text}})
 	})
